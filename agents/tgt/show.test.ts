@@ -37,6 +37,7 @@ describe("parseTgtShow on every captured tgtadm --op show", () => {
         type: "controller",
         backingStore: undefined,
         backingStoreType: "null",
+        backingStoreFlags: undefined,
         online: true,
         readonly: false,
         scsiId: "IET     00010000",
@@ -61,6 +62,7 @@ describe("parseTgtShow details", () => {
       type: "disk",
       backingStore: "/dev/vdb",
       backingStoreType: "rdwr",
+      backingStoreFlags: undefined,
       online: true,
       readonly: false,
       scsiId: "pmslab-node1",
@@ -102,5 +104,44 @@ describe("parseTgtShow details", () => {
 
   it("empty output (tgtd running, no target) gives no target", () => {
     expect(parseTgtShow("")).toEqual([]);
+  });
+});
+
+describe("parseTgtShow on the host tgtd captures (explicit ACL, CHAP, several targets)", () => {
+  const host = (name: string) => parseTgtShow(readFileSync(fixture("tgt-host-2026-11-24", `${name}.txt`), "utf8"));
+
+  it("ACL by address and by initiator name, CHAP user, scsi_id/scsi_sn set by the keeper's update", () => {
+    const [t] = host("show-target--acl-chap");
+    expect(t?.acl).toEqual(["10.99.0.11", "10.99.0.12", "iqn.2024-01.lab.pmslab:node3"]);
+    expect(t?.accounts).toEqual([{ user: "pmsapp", outgoing: false }]);
+    expect(t?.nexuses).toEqual([]);
+    expect(t?.luns[1]).toMatchObject({ scsiId: "pmsapp-node1", scsiSn: "pmsappnode1", backingStore: "/tmp/tgtcap/disk.img" });
+  });
+
+  it("ALL shows as one ACL entry among addresses (addresses first, then names)", () => {
+    const [t] = host("show-target--acl-all-and-addresses");
+    expect(t?.acl).toEqual(["10.99.0.11", "10.99.0.12", "ALL", "iqn.2024-01.lab.pmslab:node3"]);
+  });
+
+  it("a target with no ACL and no LUN but the controller", () => {
+    const [t] = host("show-target--controller-only-no-acl");
+    expect(t?.acl).toEqual([]);
+    expect(t && dataLuns(t)).toEqual([]);
+  });
+
+  it("two targets, bsoflags direct and a CIDR ACL", () => {
+    const targets = host("show-target--two-targets-direct-cidr");
+    expect(targets.map((t) => [t.tid, t.iqn])).toEqual([
+      [1, "iqn.2024-01.lab.pmslab:node1.data"],
+      [3, "iqn.2024-01.lab.pmslab:other.data"],
+    ]);
+    expect(targets[0]?.acl).toEqual(["10.99.0.0/24"]);
+    expect(targets[1]?.acl).toEqual([]);
+    expect(targets[0]?.luns[1]).toMatchObject({ backingStore: "/tmp/tgtcap/disk.img", backingStoreFlags: "direct" });
+  });
+
+  it("no target at all prints nothing", () => {
+    expect(host("show-target--empty")).toEqual([]);
+    expect(host("show-target--after-delete")).toEqual([]);
   });
 });

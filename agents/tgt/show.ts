@@ -31,6 +31,8 @@ export interface TgtLun {
   online: boolean | undefined;
   /** "Backing store type: rdwr|null|aio|..." */
   backingStoreType: string | undefined;
+  /** "Backing store flags: direct|sync|..." (the LUN's bsoflags); undefined when empty. */
+  backingStoreFlags: string | undefined;
   scsiId: string | undefined;
   scsiSn: string | undefined;
   readonly: boolean | undefined;
@@ -145,6 +147,7 @@ export function parseTgtShow(text: string): TgtTarget[] {
             backingStore: undefined,
             online: undefined,
             backingStoreType: undefined,
+            backingStoreFlags: undefined,
             scsiId: undefined,
             scsiSn: undefined,
             readonly: undefined,
@@ -157,6 +160,7 @@ export function parseTgtShow(text: string): TgtTarget[] {
           else if (key === "SCSI ID") lun.scsiId = value;
           else if (key === "SCSI SN") lun.scsiSn = value;
           else if (key === "Backing store type") lun.backingStoreType = value === "" ? undefined : value;
+          else if (key === "Backing store flags") lun.backingStoreFlags = value === "" ? undefined : value;
           else if (key === "Backing store path") lun.backingStore = value === "" || value === "None" ? undefined : value;
         }
         break;
