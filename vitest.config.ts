@@ -7,7 +7,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["agents/**/*.test.ts", "daemon/**/*.test.ts", "packaging/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: ["agents/**/*.test.ts", "daemon/**/*.test.ts", "packaging/**/*.test.ts", "test/unit/**/*.test.ts", "test/support/**/*.test.ts"],
           environment: "node",
         },
       },
