@@ -217,7 +217,7 @@ describe("event stream protocol", () => {
     const closed = await garbage.closed;
     expect(closed.code).not.toBe(1000);
     hub.recordAgent(journalLine(1));
-    await bystander.waitFor((f) => f.some((x) => x.kind === "agent" && x.type === "create"));
+    await bystander.waitFor((f) => events(f).some((x) => "kind" in x && x.kind === "agent" && x.type === "create"));
     expect(server.clientCount).toBe(1);
     bystander.ws.close();
   });
