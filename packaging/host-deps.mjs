@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 
 const PROFILES = {
-  test: { xmllint: "libxml2-utils", xsltproc: "xsltproc", rpmbuild: "rpm", rpmlint: "rpmlint" },
+  test: { xmllint: "libxml2-utils", xsltproc: "xsltproc", rpmbuild: "rpm", rpmlint: "rpmlint", groff: "groff-base" },
   lab: {
     "qemu-system-x86_64": "qemu-system-x86",
     "qemu-img": "qemu-utils",
