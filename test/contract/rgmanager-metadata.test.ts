@@ -3,7 +3,8 @@
  * read_resource_agent_metadata() does (no OCF variables, stdin and stderr CLOSED, cwd /, output read
  * to EOF and parsed) and read the result the way resrules.c does (contract reference §1.1, §1.2, §5).
  */
-import { join } from "node:path";
+import { statSync } from "node:fs";
+import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { metadataLikeRgmanager, withClosedStdinStderr } from "../support/rgmanager/invoke.js";
 import { libdirSeam, pmsappMetadata, pmsappShim, TYPE_NAME } from "../support/rgmanager/pmsapp-agent.js";
@@ -39,6 +40,13 @@ describe(`${TYPE_NAME} meta-data, run as rgmanager runs it`, () => {
     const read = ruleFromMetadata(output);
     if (!read.ok) throw new Error(`rgmanager would not load ${pmsappShim()}: ${read.reasons.join("; ")}`);
     rule = read.rule;
+  });
+
+  it("is a file rgmanager loads: executable, and not named like a backup (~, .rpm*)", () => {
+    const shim = pmsappShim();
+    expect(statSync(shim).isFile()).toBe(true);
+    expect(statSync(shim).mode & 0o111, "load_resource_rules() skips files without an execute bit").not.toBe(0);
+    expect(basename(shim)).not.toMatch(/~$|\.rpm[^/]*$/);
   });
 
   it("exits 0 and starts with `<?xml` as its very first bytes", () => {
