@@ -1,0 +1,205 @@
+/**
+ * The one start decision of the raid agent, as a pure function of explicit evidence: may this array be
+ * assembled from the members this node can see, and how (all present; degraded with --run; dirty degraded
+ * with --force), or must start refuse, and why. No I/O, no clock: every input is in `StartEvidence`, so
+ * the rows of issue 8 can later add evidence (cluster store, node ledgers, operator override) without
+ * changing how the present members' superblocks are judged.
+ *
+ * md facts used (storage-anchors c.3): the member with the highest event count is the authority; members
+ * within 1 of it are current, lower ones stale; a member's `Array State` is its view of every slot when it
+ * last wrote; RAID1 runs with 1 member, RAID4/5 with n-1 and RAID6 with n-2 when clean; a dirty degraded
+ * parity array can return wrong data for the missing member's blocks.
+ */
+import { hasParity, minimumMembers, type Examine } from "../md/examine.js";
+import type { DegradedPolicy } from "./params.js";
+
+/** One configured target as start found it. */
+export interface Candidate {
+  /** The `targets` entry, e.g. iqn.2024-01.lab.pmslab:node2.data@10.99.0.12:3260. */
+  readonly target: string;
+  /** The device it would be assembled from (by-path link), when one appeared. */
+  readonly device?: string;
+  /** Its superblock, when it has one and could be read. */
+  readonly superblock?: Examine;
+  /**
+   * Why it cannot be a member, when it cannot: no device appeared in time, the device is not a disk of an
+   * iSCSI session of this target (never the node's own disk), no superblock, unreadable.
+   */
+  readonly problem?: "no-device" | "login-failed" | "not-iscsi" | "no-superblock" | "unreadable";
+  /** Details for the operator (e.g. the iscsiadm or mdadm message). */
+  readonly detail?: string;
+}
+
+/**
+ * Evidence from outside the present superblocks about a slot's freshness (issue 8: the cluster manager's
+ * replicated store, the node daemons' ledgers). `events` is the slot's last known event count.
+ */
+export interface SlotEvidence {
+  readonly source: string;
+  readonly slot: number;
+  readonly events: number;
+}
+
+export interface StartEvidence {
+  /** Canonical UUID of the configured array. */
+  readonly uuid: string;
+  /** One per configured target, in `targets` order. */
+  readonly candidates: readonly Candidate[];
+  readonly external?: readonly SlotEvidence[];
+}
+
+export type RefusalCode =
+  | "no-members"
+  | "inconsistent"
+  | "duplicate-member"
+  | "policy-refuses-degraded"
+  | "not-enough-members"
+  | "freshness-unproven"
+  | "dirty-degraded";
+
+export interface MemberVerdict {
+  readonly target: string;
+  readonly device?: string;
+  readonly slot?: number;
+  readonly events?: number;
+  /** member: assembled; stale: left out (needs a full --add later); rejected: not usable at all. */
+  readonly status: "member" | "spare" | "stale" | "rejected" | "absent";
+  readonly why?: string;
+}
+
+export type StartDecision =
+  | {
+      readonly verdict: "assemble";
+      /** Devices for `mdadm --assemble <md> --uuid=<uuid> <members>`, in slot order. */
+      readonly members: readonly string[];
+      /** Pass --run (start although not all members are present). */
+      readonly run: boolean;
+      /** Pass --force (dirty degraded parity array, policy force only). */
+      readonly force: boolean;
+      readonly degraded: boolean;
+      readonly reason: string;
+      /** Loud facts the operator must see (forced starts, stale members left out). */
+      readonly warnings: readonly string[];
+      readonly verdicts: readonly MemberVerdict[];
+    }
+  | { readonly verdict: "refuse"; readonly code: RefusalCode; readonly reason: string; readonly verdicts: readonly MemberVerdict[] };
+
+const slotOf = (e: Examine): number | undefined => (e.role.kind === "active" ? e.role.slot : undefined);
+
+export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): StartDecision {
+  const verdicts: MemberVerdict[] = [];
+  const usable: { c: Candidate; sb: Examine }[] = [];
+
+  // 1. Which candidates can be members at all.
+  for (const c of evidence.candidates) {
+    const base = { target: c.target, ...(c.device !== undefined ? { device: c.device } : {}) };
+    if (c.problem !== undefined || c.superblock === undefined) {
+      const why = c.problem === "not-iscsi" ? `not a disk of an iSCSI session of ${c.target}; refusing it` : `${c.problem ?? "no superblock"}${c.detail ? `: ${c.detail}` : ""}`;
+      verdicts.push({ ...base, status: c.problem === "not-iscsi" ? "rejected" : "absent", why });
+      continue;
+    }
+    if (c.superblock.uuid !== evidence.uuid) {
+      verdicts.push({ ...base, status: "rejected", why: `carries array ${c.superblock.uuid}, not ${evidence.uuid}` });
+      continue;
+    }
+    usable.push({ c, sb: c.superblock });
+  }
+  const refuse = (code: RefusalCode, reason: string): StartDecision => ({ verdict: "refuse", code, reason, verdicts: [...verdicts] });
+
+  if (usable.length === 0) return refuse("no-members", `no member of array ${evidence.uuid} is reachable: ${describeVerdicts(verdicts)}`);
+
+  // 2. The present superblocks must describe one array shape that matches the configuration.
+  const first = usable[0]!.sb;
+  const odd = usable.find(({ sb }) => sb.level !== first.level || sb.raidDevices !== first.raidDevices);
+  if (odd !== undefined) {
+    return refuse("inconsistent", `members disagree about the array: ${usable.map(({ c, sb }) => `${c.target} says ${sb.level} of ${sb.raidDevices}`).join(", ")}`);
+  }
+  const n = first.raidDevices;
+  if (n !== evidence.candidates.length) {
+    return refuse("inconsistent", `targets lists ${evidence.candidates.length} members but the superblocks describe a ${first.level} of ${n} devices: fix the targets parameter`);
+  }
+  const seenDev = new Map<string, string>();
+  for (const { c, sb } of usable) {
+    const other = seenDev.get(sb.devUuid);
+    if (other !== undefined) return refuse("duplicate-member", `${c.target} and ${other} carry the same member (device UUID ${sb.devUuid}): the same disk is exported twice or was cloned`);
+    seenDev.set(sb.devUuid, c.target);
+  }
+
+  // 3. Freshness: the highest event count is the authority; its slot view tells who it saw fail.
+  const maxEvents = Math.max(...usable.map(({ sb }) => sb.events));
+  const authority = usable.filter(({ sb }) => sb.events === maxEvents).sort((a, b) => (slotOf(a.sb) ?? 1e9) - (slotOf(b.sb) ?? 1e9))[0]!;
+  const fresh: { c: Candidate; sb: Examine; slot: number }[] = [];
+  const spares: { c: Candidate; sb: Examine }[] = [];
+  for (const { c, sb } of usable) {
+    const slot = slotOf(sb);
+    const base = { target: c.target, ...(c.device !== undefined ? { device: c.device } : {}), events: sb.events, ...(slot !== undefined ? { slot } : {}) };
+    if (sb.events < maxEvents - 1) {
+      verdicts.push({ ...base, status: "stale", why: `event count ${sb.events} is behind ${maxEvents}: it missed writes and needs a full re-add` });
+      continue;
+    }
+    if (slot === undefined) {
+      spares.push({ c, sb });
+      verdicts.push({ ...base, status: "spare", why: `role ${sb.role.kind}` });
+      continue;
+    }
+    if (sb !== authority.sb && authority.sb.arraySlots[slot] === "." && sb.events < maxEvents) {
+      verdicts.push({ ...base, status: "stale", why: `the freshest member (${authority.c.target}) records slot ${slot} as failed` });
+      continue;
+    }
+    const holder = fresh.find((f) => f.slot === slot);
+    if (holder !== undefined) {
+      return refuse("duplicate-member", `${c.target} and ${holder.c.target} both claim slot ${slot} with current event counts: the array diverged; resolve by hand`);
+    }
+    fresh.push({ c, sb, slot });
+    verdicts.push({ ...base, status: "member" });
+  }
+  fresh.sort((a, b) => a.slot - b.slot);
+  const members = [...fresh.map((f) => f.c.device ?? f.c.target), ...spares.map((s) => s.c.device ?? s.c.target)];
+  const missing = [...Array(n).keys()].filter((s) => !fresh.some((f) => f.slot === s));
+  const staleNotes = verdicts.filter((v) => v.status === "stale").map((v) => `${v.target} left out: ${v.why}`);
+
+  // 4. Everything present: a normal assembly, no --run.
+  if (missing.length === 0) {
+    return { verdict: "assemble", members, run: false, force: false, degraded: false, reason: `all ${n} members present and current (events ${maxEvents})`, warnings: staleNotes, verdicts };
+  }
+
+  // 5. Degraded: policy, md's minimum, freshness, dirty parity.
+  const missingText = missing.map((s) => `slot ${s} (${evidence.candidates[s]?.target ?? "?"})`).join(", ");
+  if (policy === "refuse") return refuse("policy-refuses-degraded", `${missingText} missing and degraded=refuse: not starting degraded (${describeVerdicts(verdicts)})`);
+  const needed = minimumMembers(first.level, n, true);
+  if (fresh.length < needed) {
+    return refuse("not-enough-members", `${first.level} of ${n} needs ${needed} current members, only ${fresh.length} present; ${missingText} missing (${describeVerdicts(verdicts)})`);
+  }
+  const unproven = missing.filter((s) => {
+    if (authority.sb.arraySlots[s] === ".") return false;
+    return !(evidence.external ?? []).some((e) => e.slot === s && e.events <= maxEvents);
+  });
+  const dirtyParity = hasParity(first.level) && !authority.sb.clean;
+  const warnings = [...staleNotes];
+  if (unproven.length > 0) {
+    const why = `the freshest present member ${authority.c.target} (events ${maxEvents}) last saw ${unproven.map((s) => `slot ${s} (${evidence.candidates[s]?.target ?? "?"})`).join(", ")} active: it may hold newer writes`;
+    if (policy !== "force") {
+      return refuse("freshness-unproven", `${why}; bring it back, or start with degraded=force (or a pmsapp override) if it is known to be stale`);
+    }
+    warnings.push(`FORCED degraded start: ${why}; writes made there since are lost if it was newer`);
+  }
+  if (dirtyParity) {
+    const why = `${first.level} is dirty (superblock state ${authority.sb.state}) and degraded: parity may be wrong for ${missingText}`;
+    if (policy !== "force") return refuse("dirty-degraded", `${why}; start with degraded=force only if you accept possible corruption of those blocks`);
+    warnings.push(`FORCED start of a dirty degraded ${first.level} (mdadm --force): ${why}`);
+  }
+  return {
+    verdict: "assemble",
+    members,
+    run: true,
+    force: dirtyParity,
+    degraded: true,
+    reason: `starting degraded without ${missingText}: ${fresh.length} of ${n} current members (events ${maxEvents})${unproven.length === 0 ? ", and the missing ones are known to be behind" : ""}`,
+    warnings,
+    verdicts,
+  };
+}
+
+function describeVerdicts(vs: readonly MemberVerdict[]): string {
+  return vs.filter((v) => v.status !== "member").map((v) => `${v.target}: ${v.status}${v.why ? ` (${v.why})` : ""}`).join("; ") || "no problems found";
+}
