@@ -101,10 +101,14 @@ describe(`${TYPE_NAME} actions under rgmanager's exact environment, on a node wh
     expect(existsSync(HOST_JOURNAL_DIR)).toBe(hostJournalExisted);
   });
 
-  it("status at depth 0 fails (non-zero) where the array does not run: rgmanager would recover", () => {
-    const r = actionLikeRgmanager(pmsappShim(), "status", envFor("status", 0));
+  it.each([0, 10, 20])("status at depth %i fails (non-zero) where the array does not run: rgmanager would recover", (depth) => {
+    const env = envFor("status", depth);
+    expect(env.OCF_CHECK_LEVEL).toBe(String(depth));
+    const r = actionLikeRgmanager(pmsappShim(), "status", env);
     expect(r.stdout).toBe("");
-    expect(r.exitCode).not.toBe(0);
+    expect(r.exitCode, r.stderr).not.toBe(0);
+    expect(r.exitCode, "killed by a signal is not an answer").not.toBeNull();
+    expect(r.exitCode, "3 would mean the declared depth is not implemented").not.toBe(3);
   });
 
   it("an unknown action exits non-zero, writes nothing on stdout, and says why", () => {
