@@ -91,3 +91,14 @@ describe("README parts", () => {
     expect(r.pages.find((p) => p.file === "pmsapp.1")?.text).toBe(".so man8/pmsappd.8\n");
   });
 });
+
+describe("README parts inside a page", () => {
+  it("demotes a part's own headings but never a # comment inside its code blocks", () => {
+    const readme = "# t\n\nintro\n\n## x\n" + ["install", "raid-agent", "target-keeper", "daemon"].map((s) => `<!-- section:${s} -->\n## Part\n\n\`\`\`sh\n# a shell comment\n## another\n\`\`\`\n<!-- /section:${s} -->\n`).join("");
+    const r = renderManPages(readme, "1");
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const text = r.pages[0]?.text ?? "";
+    expect(text).toContain('.SS "Part"\n.PP\n.RS 4\n.nf\n# a shell comment\n## another\n.fi\n');
+  });
+});

@@ -96,5 +96,13 @@ export function renderManPages(readme, version) {
 
 /** Inside a page, a part's own `##` headings become subsections under the part's `.SH`. @param {string} text */
 function demoteHeadings(text) {
-  return text.replace(/^(#{1,2})(\s)/gm, "###$2");
+  let fence = "";
+  return text
+    .split("\n")
+    .map((line) => {
+      const f = /^\s*(```+|~~~+)/.exec(line);
+      if (f) fence = fence === "" ? (f[1] ?? "") : line.trim().startsWith(fence) ? "" : fence;
+      return fence === "" && !f ? line.replace(/^(#{1,2})(\s)/, "###$2") : line;
+    })
+    .join("\n");
 }
