@@ -48,6 +48,33 @@ function missingInputs(): string[] {
 }
 const missing = missingInputs();
 
+/**
+ * Runs a command with the scratch root's /usr and /etc laid over the host's (a private mount namespace
+ * with read-only overlays), so installed files are found at their real paths and the host's node still
+ * runs. Needs CAP_SYS_ADMIN (CI runs as root); where that is not allowed, the tests using it are skipped
+ * under a name that says so.
+ */
+const OVERLAY_RUNNER = `
+const { execFileSync, spawnSync } = require("node:child_process");
+const [root, cmd, ...args] = process.argv.slice(1);
+for (const d of ["usr", "etc"]) execFileSync("/usr/bin/mount", ["-t", "overlay", "overlay", "-o", "lowerdir=" + root + "/" + d + ":/" + d, "/" + d]);
+const r = spawnSync(cmd, args, { stdio: "inherit" });
+process.exit(r.status === null ? 128 : r.status);
+`;
+function inRoot(root: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return run("/usr/bin/unshare", ["--mount", "--propagation", "private", "--", NODE, "-e", OVERLAY_RUNNER, root, cmd, ...args], {
+    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C", ...env },
+  });
+}
+function overlayRefusal(): string | undefined {
+  const probe = join(work, "overlay-probe");
+  mkdirSync(join(probe, "usr", "pmsapp-probe"), { recursive: true });
+  mkdirSync(join(probe, "etc"), { recursive: true });
+  const r = inRoot(probe, "/usr/bin/test", ["-d", "/usr/pmsapp-probe"]);
+  return r.status === 0 ? undefined : `unshare --mount + overlay not permitted here (exit ${r.status}: ${r.stderr.trim().split("\n")[0] ?? ""})`;
+}
+const noOverlay = missing.length > 0 ? undefined : overlayRefusal();
+
 interface Entry {
   readonly type: "file" | "dir" | "symlink";
   readonly mode: number;
@@ -241,6 +268,44 @@ describe.skipIf(missing.length > 0)(`RPM${missing.length > 0 ? ` (skipped until 
       });
     });
   }
+
+  describe(`installed tree at its real paths (overlay on /usr and /etc)${noOverlay ? ` (skipped: ${noOverlay})` : ""}`, () => {
+    it.skipIf(noOverlay !== undefined)("systemd accepts both units (systemd-analyze verify)", () => {
+      const r = inRoot(roots.get("el9") as string, "/usr/bin/systemd-analyze", ["verify", "--man=no", "/usr/lib/systemd/system/pmsappd.service", "/usr/lib/systemd/system/pmsapp-target.service"]);
+      expect(r.status, said(r)).toBe(0);
+      expect(r.stderr, said(r)).toBe("");
+    });
+
+    it.skipIf(noOverlay !== undefined)("the OCF shim finds its bundle at /usr/lib/pmsapp without any seam, and refuses a bad parameter with 6", () => {
+      const root = roots.get("el9") as string;
+      const meta = inRoot(root, "/usr/lib/ocf/resource.d/pmsapp/raid", ["meta-data"], { OCF_ROOT: "/usr/lib/ocf" });
+      expect(meta.status, said(meta)).toBe(0);
+      const v = validWithDtd(meta.stdout, OCF_DTD);
+      expect(v.ok, v.messages).toBe(true);
+      const bad = inRoot(root, "/usr/lib/ocf/resource.d/pmsapp/raid", ["validate-all"], {
+        OCF_ROOT: "/usr/lib/ocf",
+        PMSAPP_JOURNAL: join(work, "journal.jsonl"),
+        OCF_RESKEY_uuid: "not-a-uuid",
+        OCF_RESKEY_targets: "iqn.2012-03.org.pmsapp:pmsapp1.disk@172.16.0.21",
+      });
+      expect(bad.status, said(bad)).toBe(6);
+      expect(bad.stdout + bad.stderr).toContain("not-a-uuid");
+    });
+  });
+
+  it("the SysV init scripts parse and carry chkconfig headers that register them switched off", () => {
+    const root = roots.get("el6") as string;
+    for (const [script, start] of [
+      ["pmsapp-target", "16"],
+      ["pmsappd", "19"],
+    ] as const) {
+      const path = join(root, "etc/rc.d/init.d", script);
+      const r = run("/bin/bash", ["-n", path]);
+      expect(r.status, said(r)).toBe(0);
+      // "-": no runlevel switched on by chkconfig --add; the start number keeps them before cman (21).
+      expect(readFileSync(path, "utf8")).toMatch(new RegExp(`^# chkconfig: - ${start} \\d+$`, "m"));
+    }
+  });
 
   describe("installed shims, run from the scratch root", () => {
     const root = () => roots.get("el9") as string;
