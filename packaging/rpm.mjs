@@ -7,6 +7,7 @@
 // Prints the path of every RPM built on stdout, one a line.
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundledPackageDirs, licenseSourceFiles } from "./third-party-licenses.mjs";
@@ -58,6 +59,21 @@ const metaPath = join(root, "dist", "meta.json");
 if (!existsSync(metaPath)) fail("dist/meta.json is missing: run npm run build first (npm run rpm does)");
 const licenceFiles = licenseSourceFiles(root, bundledPackageDirs(JSON.parse(readFileSync(metaPath, "utf8"))));
 if (!licenceFiles.ok) fail(`third-party licences:\n  - ${licenceFiles.errors.join("\n  - ")}`);
+
+// The staging command is what %install runs: let it check its inputs here first, so a missing file is
+// reported as itself (and who writes it) instead of deep inside rpmbuild's output.
+const preflight = mkdtempSync(join(tmpdir(), "pmsapp-rpm-preflight-"));
+try {
+  for (const init of new Set(dists.map((d) => (d === "el6" ? "sysv" : "systemd")))) {
+    const st = spawnSync(process.execPath, [join(root, "packaging", "stage.mjs"), "--init", init, join(preflight, init)], { encoding: "utf8" });
+    if (st.status !== 0) {
+      process.stderr.write(st.stderr);
+      fail(`the staging command (--init ${init}) refuses, so rpmbuild's %install would too; nothing was built`);
+    }
+  }
+} finally {
+  rmSync(preflight, { recursive: true, force: true });
+}
 
 // The source tarball: only what %install (packaging/stage.mjs) reads.
 const name = `${pkg.name}-${pkg.version}`;
