@@ -9,7 +9,7 @@
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -248,6 +248,18 @@ describe.skipIf(missing.length > 0)(`RPM${missing.length > 0 ? ` (skipped until 
         for (const dep of ["/usr/bin/node", "mdadm", "iscsi-initiator-utils", "scsi-target-utils"]) expect(requires.split("\n").map((l) => l.trim())).toContain(dep);
         expect(query(f.dist, "[%{CONFLICTNAME} %{CONFLICTFLAGS:depflags} %{CONFLICTVERSION}\n]")).toContain("nodejs(engine) < 20.19");
         expect(query(f.dist, "%{ARCH}")).toBe("noarch");
+      });
+
+      it("%pre accepts this host's Node and refuses one older than 20.19 with a message", () => {
+        const pre = query(f.dist, "%{PREIN}");
+        const ok = run("/bin/sh", ["-c", pre, "pre", "1"]);
+        expect(ok.status, said(ok)).toBe(0);
+        // The same node binary, made to report 20.18.3 (process.versions is configurable).
+        const fake = join(work, "node-20.18.3.cjs");
+        writeFileSync(fake, 'Object.defineProperty(process.versions, "node", { value: "20.18.3" });\n');
+        const old = run("/bin/sh", ["-c", pre, "pre", "1"], { env: { PATH: "/usr/bin:/bin", NODE_OPTIONS: `--require ${fake}` } });
+        expect(old.status, said(old)).toBe(1);
+        expect(old.stderr).toContain("pmsapp needs Node.js >= 20.19 at /usr/bin/node");
       });
 
       it("registers the services without starting them, and refreshes rgmanager's schema when it can", () => {
