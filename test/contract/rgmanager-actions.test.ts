@@ -111,6 +111,43 @@ describe(`${TYPE_NAME} actions under rgmanager's exact environment, on a node wh
     expect(r.exitCode, "3 would mean the declared depth is not implemented").not.toBe(3);
   });
 
+  it("validate-all accepts the configuration (rgmanager never calls it, ccs tools and operators do)", () => {
+    const r = actionLikeRgmanager(pmsappShim(), "validate-all", envFor("validate-all"));
+    expect(r.stdout).toBe("");
+    // 0, or 5 (OCF_ERR_INSTALLED) on this host, which has no mdadm and no iscsiadm; never 2, 3 or 6.
+    expect([0, 5], r.stderr).toContain(r.exitCode);
+  });
+
+  describe("stop after a failed start (rgmanager stops the whole tree after any failed start)", () => {
+    // Loopback portals: whatever start tries can never leave this machine.
+    const loopback = "iqn.2012-03.org.pmsapp:pmsapp1.disk@127.0.0.1:9 iqn.2012-03.org.pmsapp:pmsapp2.disk@127.0.0.2:9";
+    const onLoopback = (action: string): Record<string, string> => {
+      const local: ResourceInstance = { ...instance, attributes: { ...instance.attributes, targets: loopback } };
+      const built = actionEnvironment(rule, local, action);
+      if (!built.run) throw new Error(built.reason);
+      return { ...built.env, ...libdirSeam(), PMSAPP_JOURNAL: journal };
+    };
+
+    it("this host has no iscsiadm and no mdadm, so start cannot change anything here", () => {
+      const found = ["iscsiadm", "mdadm"].flatMap((p) => ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].map((d) => join(d, p))).filter((f) => existsSync(f));
+      expect(found, "these host-only tests run the real start; on a machine with an iSCSI initiator or mdadm use the lab").toEqual([]);
+    });
+
+    it("start fails with a reason and without a signal", () => {
+      const r = actionLikeRgmanager(pmsappShim(), "start", onLoopback("start"));
+      expect(r.stdout).toBe("");
+      expect(r.exitCode, r.stderr).not.toBe(0);
+      expect(r.exitCode).not.toBeNull();
+      expect(r.stderr).toMatch(/iscsiadm/);
+    });
+
+    it("the stop that follows exits 0", () => {
+      const r = actionLikeRgmanager(pmsappShim(), "stop", onLoopback("stop"));
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toBe("");
+    });
+  });
+
   it("an unknown action exits non-zero, writes nothing on stdout, and says why", () => {
     const r = actionLikeRgmanager(pmsappShim(), "frobnicate", envFor("stop"));
     expect(r.exitCode).not.toBe(0);
