@@ -127,6 +127,11 @@ describe(`${TYPE_NAME} meta-data, run as rgmanager runs it`, () => {
     }
   });
 
+  it("gives every declared child type both a start and a stop level, or neither (else those children are never stopped or never started)", () => {
+    const oneSided = rule.children.filter((c) => !c.forbid && (c.start === 0) !== (c.stop === 0));
+    expect(oneSided).toEqual([]);
+  });
+
   it('keeps every shortdesc free of ", &, < and > (ra2rng.xsl copies them unescaped into cluster.rng)', () => {
     const root = parseXml(output);
     const shortdescs = [firstAt(root, "shortdesc"), ...childElements(firstAt(root, "parameters")!, "parameter").map((p) => firstAt(p, "shortdesc"))];
