@@ -4,7 +4,7 @@
 // %install runs this same command on the source tarball, and the lab installs the same tree into its
 // image. Everything is checked before anything is written: a missing input is reported with who writes
 // it, and <destdir> is left untouched. Built-ins only (it runs in %install, without node_modules).
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -110,6 +110,8 @@ function main(argv) {
   for (const f of files) {
     const target = join(args.destdir, f.dest);
     makeDirs(dirname(target));
+    // Never write through a link that is already there (an image's /usr/bin/pmsapp pointing elsewhere).
+    if (lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink()) unlinkSync(target);
     if (f.src !== undefined) copyFileSync(join(root, f.src), target);
     else writeFileSync(target, /** @type {Buffer} */ (f.content));
     chmodSync(target, f.mode);

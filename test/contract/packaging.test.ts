@@ -9,7 +9,7 @@
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -142,6 +142,21 @@ describe("staging command (packaging/stage.mjs)", () => {
     expect(r.stderr).toContain("packaging/config/pmsappd.conf is missing (written by the daemon helper); it installs as /etc/pmsapp/pmsappd.conf");
     expect(r.stderr).toContain("third-party licences: dist/meta.json is missing: run npm run build first");
     expect(existsSync(dest)).toBe(false);
+  });
+});
+
+describe("staging command over an existing tree", () => {
+  it.skipIf(missing.length > 0)("replaces a symlink at an installed path instead of writing through it", () => {
+    const dest = join(work, "stage-over-links");
+    const outside = join(work, "outside-file");
+    writeFileSync(outside, "not pmsapp\n");
+    mkdirSync(join(dest, "usr/bin"), { recursive: true });
+    symlinkSync(outside, join(dest, "usr/bin/pmsapp"));
+    const r = run(NODE, [STAGE, dest]);
+    expect(r.status, said(r)).toBe(0);
+    expect(readFileSync(outside, "utf8")).toBe("not pmsapp\n");
+    expect(lstatSync(join(dest, "usr/bin/pmsapp")).isSymbolicLink()).toBe(false);
+    expect(readFileSync(join(dest, "usr/bin/pmsapp"), "utf8")).toBe(readFileSync(join(REPO_ROOT, "packaging/shims/pmsapp.sh"), "utf8"));
   });
 });
 
