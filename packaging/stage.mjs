@@ -4,7 +4,7 @@
 // %install runs this same command on the source tarball, and the lab installs the same tree into its
 // image. Everything is checked before anything is written: a missing input is reported with who writes
 // it, and <destdir> is left untouched. Built-ins only (it runs in %install, without node_modules).
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -77,6 +77,27 @@ function plan(init) {
   return { errors, files };
 }
 
+/**
+ * The first existing path component of destdir/rel that is a symlink leading outside destdir (an image
+ * root with an absolute link such as usr/lib/systemd -> /lib/systemd would send the files to this host).
+ * @param {string} destdir @param {string} rel
+ */
+function escapingLink(destdir, rel) {
+  if (!existsSync(destdir)) return undefined;
+  const realDest = realpathSync(destdir);
+  let cur = destdir;
+  for (const part of dirname(rel).split("/")) {
+    cur = join(cur, part);
+    const st = lstatSync(cur, { throwIfNoEntry: false });
+    if (st === undefined) return undefined;
+    if (st.isSymbolicLink()) {
+      const real = realpathSync(cur);
+      if (real !== realDest && !real.startsWith(realDest + sep)) return `${cur} -> ${real}`;
+    }
+  }
+  return undefined;
+}
+
 /** mkdir -p that gives every directory it creates mode 0755 whatever the umask. @param {string} dir */
 function makeDirs(dir) {
   if (existsSync(dir)) return;
@@ -100,6 +121,12 @@ function main(argv) {
   if (errors.length > 0) {
     console.error(`stage: cannot lay out the tree, ${errors.length} input(s) missing; nothing was written to ${args.destdir}:`);
     for (const e of errors) console.error(`  - ${e}`);
+    return 1;
+  }
+  const escapes = [...new Set([...OWNED_DIRS.map((d) => `${d.dest}/.`), ...files.map((f) => f.dest)].map((rel) => escapingLink(args.destdir, rel)).filter((e) => e !== undefined))];
+  if (escapes.length > 0) {
+    console.error(`stage: refusing, these links in ${args.destdir} lead outside it (files would land on this machine); nothing was written:`);
+    for (const e of escapes) console.error(`  - ${e}`);
     return 1;
   }
   makeDirs(args.destdir);

@@ -146,6 +146,19 @@ describe("staging command (packaging/stage.mjs)", () => {
 });
 
 describe("staging command over an existing tree", () => {
+  it.skipIf(missing.length > 0)("refuses a tree whose directory links lead outside it, and writes nothing", () => {
+    const dest = join(work, "stage-escaping");
+    const host = join(work, "host-systemd");
+    mkdirSync(host);
+    mkdirSync(join(dest, "usr/lib"), { recursive: true });
+    symlinkSync(host, join(dest, "usr/lib/systemd"));
+    const r = run(NODE, [STAGE, dest]);
+    expect(r.status, said(r)).toBe(1);
+    expect(r.stderr).toContain(`${join(dest, "usr/lib/systemd")} -> ${host}`);
+    expect(readdirSync(host)).toEqual([]);
+    expect(existsSync(join(dest, "usr/bin"))).toBe(false);
+  });
+
   it.skipIf(missing.length > 0)("replaces a symlink at an installed path instead of writing through it", () => {
     const dest = join(work, "stage-over-links");
     const outside = join(work, "outside-file");
