@@ -91,7 +91,7 @@ export async function dispatch(io: AgentIo, loadHeavy: () => HeavyModule): Promi
     return face === "lsb" ? LSB_USAGE : OCF.ERR_UNIMPLEMENTED;
   }
   const finish = (rc: number, reason: string): number => {
-    if (rc !== OCF.SUCCESS && face === "ocf") {
+    if (rc !== OCF.SUCCESS && rc !== OCF.NOT_RUNNING && face === "ocf") {
       const prefix = io.env.OCF_EXIT_REASON_PREFIX ?? "ocf-exit-reason:";
       io.writeStderr(`${prefix}${reason}\n`);
     }

@@ -25,6 +25,9 @@ dispatch(
 ).then(
   (code) => {
     process.exitCode = code;
+    // A child stuck in the kernel (a read from a hung device) must not keep the agent alive past its
+    // answer: if anything still holds the event loop shortly after, exit anyway.
+    setTimeout(() => process.exit(code), 200).unref();
   },
   (e: unknown) => {
     try {

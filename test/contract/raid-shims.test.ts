@@ -150,6 +150,29 @@ describe("status depth 0 from sysfs only", () => {
   });
 });
 
+describe("the heavy bundle, loaded by the light one at run time", () => {
+  it("monitor depth 10 on a node without the array: 7 from the real heavy bundle", () => {
+    const r = runShim("ocf", ["monitor"], { ...seams(), ...ocfVars({ OCF_CHECK_LEVEL: "10" }) });
+    expect(r.status).toBe(7);
+    // pino's JSON line on stderr, never stdout
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/"action":"monitor".*"rc":7/);
+  });
+
+  it("status depth 20 against a captured running array with no readable device: fails (1), within its deadline", () => {
+    const started = Date.now();
+    const r = runShim("rgmanager", ["status"], {
+      ...seams({ PMSAPP_HOST_ROOT: healthyHost }),
+      ...ocfVars({ OCF_RESKEY_md_device: "/dev/md127", OCF_CHECK_LEVEL: "20", OCF_RESKEY_RGMANAGER_meta_timeout: "5" }),
+    });
+    // the capture's md127 is not a device of the test machine: dd cannot read it, so depth 20 fails
+    expect(existsSync("/dev/md127")).toBe(false);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/read from \/dev\/md127 failed/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
 describe("LSB face (swraid drop-in)", () => {
   const conf = (text: string): string => {
     const f = join(tempDir("conf"), "swraid.conf");

@@ -1,0 +1,184 @@
+import { describe, expect, it } from "vitest";
+import { captureHostFs } from "../system/capture-fs.js";
+import type { HostFs } from "../system/host-fs.js";
+import { capturedResult, FakeRunner } from "../../test/support/fake-runner.js";
+import { fixture } from "../../test/support/fixtures.js";
+import { validateParams, type RaidParams } from "./params.js";
+import { startArray } from "./start.js";
+import { EMPTY_HOST, phasedHost, testContext } from "./test-support.js";
+
+const spike = (state: string) => fixture("spike-2026-11-24", state);
+const host = (state: string) => captureHostFs(spike(state));
+const IQN1 = "iqn.2024-01.lab.pmslab:node1.data";
+const IQN2 = "iqn.2024-01.lab.pmslab:node2.data";
+const LINK1 = `/dev/disk/by-path/ip-10.99.0.11:3260-iscsi-${IQN1}-lun-1`;
+const LINK2 = `/dev/disk/by-path/ip-10.99.0.12:3260-iscsi-${IQN2}-lun-1`;
+
+function params(over: Record<string, string> = {}): RaidParams {
+  const r = validateParams({ uuid: "1e618de3:71fb3487:b1b62896:ad659dc6", targets: `${IQN1}@10.99.0.11 ${IQN2}@10.99.0.12`, md_device: "/dev/md127", ...over });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.params;
+}
+
+const isLogin = (iqn: string) => (argv: readonly string[]) => argv[0] === "iscsiadm" && argv.includes("--login") && argv.includes(iqn);
+const isAssemble = (argv: readonly string[]) => argv[0] === "mdadm" && argv[1] === "--assemble";
+
+/** iscsiadm record management answers 0 (its output is not used); examine answers are the captured ones. */
+function runnerFor(examineState: string, devOf: Record<string, string>): FakeRunner {
+  const r = new FakeRunner();
+  r.on({ when: (a) => a[0] === "iscsiadm" && (a.includes("new") || a.includes("update")), answer: { exitCode: 0 } });
+  for (const [link, dev] of Object.entries(devOf)) {
+    r.answer(["mdadm", "--examine", "--export", link], capturedResult(spike(examineState), `mdadm--examine--export--${dev}`));
+    r.answer(["mdadm", "--examine", link], capturedResult(spike(examineState), `mdadm--examine--${dev}`));
+  }
+  return r;
+}
+
+/** Before logins: nothing; after the logins: the captured stopped-but-logged-in node; after assembly: the captured running array. */
+function lifecycle(r: FakeRunner, afterLogin: HostFs = host("raid1-stopped-examine")): HostFs {
+  return phasedHost(r, [{ fs: EMPTY_HOST }, { after: isLogin(IQN1), fs: afterLogin }, { after: isAssemble, fs: host("raid1-healthy") }]);
+}
+
+describe("start", () => {
+  it("all members: records for exactly the two targets, parallel logins, both examinations, assembly without --run", async () => {
+    const r = runnerFor("raid1-stopped-examine", { [LINK1]: "sda", [LINK2]: "sdb" });
+    r.on({ when: (a) => a.includes("--login"), answer: { exitCode: 0 } });
+    r.answer(["mdadm", "--assemble"], { exitCode: 0 });
+    const ctx = testContext(params(), r, lifecycle(r));
+    const out = await startArray(ctx);
+    expect(out.rc).toBe(0);
+    expect(out.reason).toMatch(/runs as \/dev\/md127/);
+
+    const iscsi = r.callsTo("iscsiadm");
+    // every iscsiadm call names one record; never discovery, never a bare logout
+    expect(iscsi.every((a) => a.includes("-T") && a.includes("-p") && !a.includes("discovery") && !a.includes("discoverydb"))).toBe(true);
+    expect(iscsi.filter((a) => a.includes("new")).map((a) => a[4])).toEqual([IQN1, IQN2]);
+    expect(iscsi.filter((a) => a.includes("update")).map((a) => `${a[4]} ${a[10]}=${a[12]}`)).toEqual(
+      expect.arrayContaining([
+        `${IQN1} node.conn[0].timeo.login_timeout=2`,
+        `${IQN1} node.session.initial_login_retry_max=1`,
+        `${IQN2} node.session.timeo.replacement_timeout=5`,
+        `${IQN2} node.startup=manual`,
+      ]),
+    );
+    expect(iscsi.filter((a) => a.includes("--login"))).toEqual([
+      ["iscsiadm", "-m", "node", "-T", IQN1, "-p", "10.99.0.11:3260", "--login"],
+      ["iscsiadm", "-m", "node", "-T", IQN2, "-p", "10.99.0.12:3260", "--login"],
+    ]);
+    expect(r.callsTo("mdadm").filter(isAssemble)).toEqual([["mdadm", "--assemble", "/dev/md127", "--uuid=1e618de3:71fb3487:b1b62896:ad659dc6", LINK1, LINK2]]);
+    expect(ctx.reporter.decisions.map((d) => d.decision)).toEqual(["assemble"]);
+  });
+
+  it("logins are bounded by login_timeout x login_retries (+3 s), never by iscsid's 120 s", async () => {
+    const r = runnerFor("raid1-stopped-examine", { [LINK1]: "sda", [LINK2]: "sdb" });
+    r.on({ when: (a) => a.includes("--login"), answer: { exitCode: 0 } });
+    r.answer(["mdadm", "--assemble"], { exitCode: 0 });
+    await startArray(testContext(params({ login_timeout: "4", login_retries: "2" }), r, lifecycle(r)));
+    const logins = r.calls.filter((c) => c.argv.includes("--login"));
+    expect(logins.map((c) => c.options.timeoutMs)).toEqual([11_000, 11_000]);
+  });
+
+  it("idempotent: the array already runs under its name, nothing is run", async () => {
+    const r = new FakeRunner();
+    const out = await startArray(testContext(params(), r, host("raid1-healthy")));
+    expect(out.rc).toBe(0);
+    expect(r.calls).toEqual([]);
+  });
+
+  it("'already logged in' (rc 15, captured) counts as logged in", async () => {
+    const r = runnerFor("raid1-stopped-examine", { [LINK1]: "sda", [LINK2]: "sdb" });
+    r.on({ when: (a) => a.includes("--login"), answer: capturedResult(spike("login-dead-target/extra"), "iscsiadm-m-node-login-already-present") });
+    r.answer(["mdadm", "--assemble"], { exitCode: 0 });
+    expect((await startArray(testContext(params(), r, lifecycle(r)))).rc).toBe(0);
+  });
+
+  it("one target dead (login rc 8, captured) and the survivor last saw it active: refused under safe, and only the session this start opened is closed", async () => {
+    const r = runnerFor("raid1-stopped-examine", { [LINK1]: "sda" });
+    r.on({ when: isLogin(IQN1), answer: { exitCode: 0 } });
+    r.on({ when: isLogin(IQN2), answer: capturedResult(spike("login-dead-target"), "iscsiadm-m-node-login") });
+    r.on({ when: (a) => a.includes("-u"), answer: capturedResult(spike("login-dead-target"), "iscsiadm-m-node-logout") });
+    const ctx = testContext(params(), r, lifecycle(r));
+    const out = await startArray(ctx);
+    expect(out.rc).toBe(1);
+    expect(out.reason).toMatch(/last saw slot 1 .*node2.* active/);
+    expect(out.reason).toMatch(/rolled back/);
+    expect(r.callsTo("iscsiadm").filter((a) => a.includes("-u"))).toEqual([["iscsiadm", "-m", "node", "-T", IQN1, "-p", "10.99.0.11:3260", "-u"]]);
+    expect(r.callsTo("mdadm").some(isAssemble)).toBe(false);
+    expect(ctx.reporter.decisions[0]).toMatchObject({ decision: "refuse-freshness-unproven" });
+  });
+
+  it("same with degraded=force: assembles from the one member with --run, loudly", async () => {
+    const r = runnerFor("raid1-stopped-examine", { [LINK1]: "sda" });
+    r.on({ when: isLogin(IQN1), answer: { exitCode: 0 } });
+    r.on({ when: isLogin(IQN2), answer: capturedResult(spike("login-dead-target"), "iscsiadm-m-node-login") });
+    r.answer(["mdadm", "--assemble"], { exitCode: 0 });
+    const ctx = testContext(params({ degraded: "force" }), r, lifecycle(r));
+    const out = await startArray(ctx);
+    expect(out.rc).toBe(0);
+    expect(out.reason).toMatch(/DEGRADED/);
+    expect(r.callsTo("mdadm").filter(isAssemble)).toEqual([["mdadm", "--assemble", "/dev/md127", "--uuid=1e618de3:71fb3487:b1b62896:ad659dc6", "--run", LINK1]]);
+    expect(ctx.reporter.logs.some((l) => l.level === "warn" && /FORCED/.test(l.msg))).toBe(true);
+  });
+
+  it("a by-path link that leads to the node's own disk, not an iSCSI disk, is never examined or assembled", async () => {
+    const afterLogin = host("raid1-stopped-examine");
+    const ownDisk: HostFs = { ...afterLogin, realPath: (p) => (p === LINK2 ? "/dev/vdb" : afterLogin.realPath(p)) };
+    const r = runnerFor("raid1-stopped-examine", { [LINK1]: "sda" });
+    r.on({ when: (a) => a.includes("--login"), answer: { exitCode: 0 } });
+    r.on({ when: (a) => a.includes("-u"), answer: { exitCode: 0 } });
+    const ctx = testContext(params({ degraded: "force" }), r, lifecycle(r, ownDisk));
+    r.answer(["mdadm", "--assemble"], { exitCode: 0 });
+    await startArray(ctx);
+    expect(r.callsTo("mdadm").some((a) => a.includes(LINK2))).toBe(false);
+    const verdicts = ctx.reporter.decisions[0]?.details?.verdicts as { target: string; status: string }[];
+    expect(verdicts.find((v) => v.target.startsWith(IQN2))).toMatchObject({ status: "rejected" });
+  });
+
+  it("a failed assembly (captured: 'need all 2 to start it') is rolled back: mdadm --stop, logout of the sessions opened", async () => {
+    const r = runnerFor("raid1-stopped-examine", { [LINK1]: "sda", [LINK2]: "sdb" });
+    r.on({ when: (a) => a.includes("--login"), answer: { exitCode: 0 } });
+    r.answer(["mdadm", "--assemble"], capturedResult(spike("raid1-stopped-examine"), "mdadm--assemble-one-member-missing"));
+    r.answer(["mdadm", "--stop"], capturedResult(spike("raid1-stopped-examine"), "mdadm--stop--md127"));
+    r.on({ when: (a) => a.includes("-u"), answer: { exitCode: 0 } });
+    const fs = phasedHost(r, [{ fs: EMPTY_HOST }, { after: isLogin(IQN1), fs: host("raid1-stopped-examine") }]);
+    const out = await startArray(testContext(params(), r, fs));
+    expect(out.rc).toBe(1);
+    expect(out.reason).toMatch(/assembly of .* failed: .*need all 2 to start it/);
+    expect(r.callsTo("mdadm").filter((a) => a[1] === "--stop")).toEqual([["mdadm", "--stop", "/dev/md127"]]);
+    expect(r.callsTo("iscsiadm").filter((a) => a.includes("-u")).map((a) => a[4])).toEqual([IQN1, IQN2]);
+  });
+
+  it("mdadm returned 0 but the kernel never shows the array running: bounded wait, then rollback", async () => {
+    const r = runnerFor("raid1-stopped-examine", { [LINK1]: "sda", [LINK2]: "sdb" });
+    r.on({ when: (a) => a.includes("--login"), answer: { exitCode: 0 } });
+    r.answer(["mdadm", "--assemble"], { exitCode: 0 });
+    r.answer(["mdadm", "--stop"], { exitCode: 0 });
+    r.on({ when: (a) => a.includes("-u"), answer: { exitCode: 0 } });
+    const fs = phasedHost(r, [{ fs: EMPTY_HOST }, { after: isLogin(IQN1), fs: host("raid1-stopped-examine") }]);
+    const ctx = testContext(params(), r, fs);
+    const t0 = ctx.clock.now();
+    const out = await startArray(ctx);
+    expect(out.rc).toBe(1);
+    expect(out.reason).toMatch(/does not show it running/);
+    expect(ctx.clock.now() - t0).toBeLessThanOrEqual(3_000);
+  });
+
+  it("no by-path device ever appears: the wait ends at its bound, not at the action deadline", async () => {
+    const r = new FakeRunner();
+    r.on({ when: (a) => a[0] === "iscsiadm" && !a.includes("-u"), answer: { exitCode: 0 } });
+    r.on({ when: (a) => a.includes("-u"), answer: { exitCode: 0 } });
+    const ctx = testContext(params(), r, EMPTY_HOST, 600_000);
+    const t0 = ctx.clock.now();
+    const out = await startArray(ctx);
+    expect(out.rc).toBe(1);
+    expect(out.reason).toMatch(/no member .* is reachable/);
+    expect(ctx.clock.now() - t0).toBe(10_000);
+  });
+
+  it("iscsiadm not installed: 5 (OCF_ERR_INSTALLED)", async () => {
+    const r = new FakeRunner();
+    r.on({ when: (a) => a[0] === "iscsiadm", answer: { exitCode: null, failedToStart: "iscsiadm not found in /usr/sbin:/usr/bin:/sbin:/bin" } });
+    const out = await startArray(testContext(params(), r, EMPTY_HOST));
+    expect(out.rc).toBe(5);
+  });
+});

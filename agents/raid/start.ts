@@ -1,0 +1,157 @@
+/**
+ * start: idempotent. Node records for exactly the configured targets, parallel logins under one deadline,
+ * a bounded wait for their devices, both examinations of every member, one pure decision, assembly from
+ * the explicit member list, a check of array_state, and on any failure a rollback of what THIS start did.
+ */
+import { classifyLogin, ISCSIADM, loginArgs, logoutArgs, classifyLogout, prepareNodeRecord } from "../iscsi/iscsiadm.js";
+import type { TargetSpec } from "../iscsi/target-spec.js";
+import { assembleArgs, examineMember, MDADM, stopArgs } from "../md/mdadm.js";
+import { mdadmUuid } from "../md/uuid.js";
+import { OCF } from "../ocf/exit-codes.js";
+import { describeResult, succeeded } from "../system/command.js";
+import { findTargetDevice, pollUntil, targetSessions, type ActionContext } from "./context.js";
+import { decideStart, type Candidate, type SlotEvidence } from "./decision.js";
+import type { Outcome } from "./dispatch.js";
+import { checkArrayRuns } from "./status-light.js";
+
+/** Longest wait for udev to create the by-path links after a login. */
+export const DEVICE_WAIT_MS = 10_000;
+/** Longest wait for array_state to show a running array after mdadm returned. */
+export const ARRAY_STATE_WAIT_MS = 3_000;
+const POLL_MS = 100;
+/** Cap for one quick iscsiadm/mdadm call (record updates, examine, stop). */
+const QUICK_MS = 10_000;
+
+export interface StartOptions {
+  /** Outside evidence about slots (issue 8); none by default. */
+  readonly external?: readonly SlotEvidence[];
+}
+
+export async function startArray(ctx: ActionContext, options: StartOptions = {}): Promise<Outcome> {
+  const { params: p, runner, fs, deadline, reporter } = ctx;
+  const uuid = mdadmUuid(p.uuid);
+  const quick = (): number => deadline.budget(QUICK_MS);
+
+  const before = checkArrayRuns(fs, p.uuid, p.mdDevice);
+  if (before.rc === OCF.SUCCESS) {
+    reporter.decision("already-running", `${before.reason}: nothing to do`);
+    return { rc: OCF.SUCCESS, reason: before.reason };
+  }
+  if (before.rc !== OCF.NOT_RUNNING) {
+    reporter.decision("refuse-foreign-state", before.reason);
+    return { rc: OCF.ERR_GENERIC, reason: before.reason };
+  }
+
+  // Sessions that exist before this start are not ours to close on rollback.
+  const hadSession = new Set([...targetSessions(fs, p.targets)].filter(([, s]) => s !== undefined).map(([t]) => t));
+
+  // 1. Node records with the agent's settings, then logins, all targets in parallel under one deadline.
+  const loginCapMs = (p.loginTimeoutS * p.loginRetries + 3) * 1000;
+  const loginProblems = new Map<TargetSpec, string>();
+  let notInstalled: string | undefined;
+  await Promise.all(
+    p.targets.map(async (t) => {
+      const prepared = await prepareNodeRecord(runner, t, p, quick);
+      if (prepared !== undefined) {
+        loginProblems.set(t, prepared);
+        if (/could not start/.test(prepared)) notInstalled = prepared;
+        return;
+      }
+      const r = classifyLogin(await runner.run(ISCSIADM, loginArgs(t), { timeoutMs: deadline.budget(loginCapMs) }));
+      if (r.kind === "failed") {
+        loginProblems.set(t, r.reason);
+        if (r.notInstalled) notInstalled = r.reason;
+      }
+    }),
+  );
+  if (notInstalled !== undefined) {
+    const reason = `iscsiadm is not installed or not runnable: ${notInstalled}`;
+    reporter.decision("refuse-not-installed", reason);
+    return { rc: OCF.ERR_INSTALLED, reason };
+  }
+  const opened = (): TargetSpec[] => p.targets.filter((t) => !hadSession.has(t) && !loginProblems.has(t));
+
+  // 2. Bounded wait for the LUN devices of the targets that logged in.
+  const wanted = p.targets.filter((t) => !loginProblems.has(t));
+  await pollUntil(ctx, DEVICE_WAIT_MS, POLL_MS, () => (wanted.every((t) => findTargetDevice(fs, t) !== undefined) ? true : undefined));
+
+  // 3. Every member's facts; only disks of this target's iSCSI session qualify.
+  const sessions = targetSessions(fs, p.targets);
+  const candidates: Candidate[] = [];
+  for (const t of p.targets) {
+    const problem = loginProblems.get(t);
+    if (problem !== undefined) {
+      candidates.push({ target: t.text, problem: "login-failed", detail: problem });
+      continue;
+    }
+    const dev = findTargetDevice(fs, t);
+    if (dev === undefined) {
+      candidates.push({ target: t.text, problem: "no-device", detail: `no /dev/disk/by-path link for ${t.iqn} appeared` });
+      continue;
+    }
+    const session = sessions.get(t);
+    if (dev.disk === undefined || session === undefined || !session.disks.includes(dev.disk)) {
+      candidates.push({ target: t.text, device: dev.link, problem: "not-iscsi", detail: `${dev.link} -> ${dev.disk ?? "?"} is not a disk of an iSCSI session of ${t.iqn}` });
+      continue;
+    }
+    const ex = await examineMember(runner, dev.link, quick);
+    if (!ex.ok) {
+      if (ex.failure === "not-installed") {
+        const reason = `mdadm is not installed or not runnable: ${ex.reason}`;
+        await rollback(ctx, opened(), false);
+        reporter.decision("refuse-not-installed", reason);
+        return { rc: OCF.ERR_INSTALLED, reason };
+      }
+      candidates.push({ target: t.text, device: dev.link, problem: ex.failure === "no-superblock" ? "no-superblock" : "unreadable", detail: ex.reason });
+      continue;
+    }
+    candidates.push({ target: t.text, device: dev.link, superblock: ex.examine });
+  }
+
+  // 4. One pure decision.
+  const decision = decideStart({ uuid: p.uuid, candidates, ...(options.external ? { external: options.external } : {}) }, p.degraded);
+  const details = { verdicts: decision.verdicts, policy: p.degraded };
+  if (decision.verdict === "refuse") {
+    reporter.decision(`refuse-${decision.code}`, `not starting ${uuid}: ${decision.reason}`, details);
+    const rb = await rollback(ctx, opened(), false);
+    return { rc: OCF.ERR_GENERIC, reason: `not starting ${uuid}: ${decision.reason}${rb}` };
+  }
+  reporter.decision(decision.force ? "force-assemble" : decision.degraded ? "assemble-degraded" : "assemble", decision.reason, { ...details, run: decision.run, force: decision.force });
+  for (const w of decision.warnings) reporter.log("warn", w, { uuid });
+
+  // 5. Assemble from exactly these members, then check what the kernel says.
+  const assembled = await runner.run(MDADM, assembleArgs(p.mdDevice, p.uuid, decision.members, decision.run, decision.force), { timeoutMs: deadline.budget(30_000) });
+  if (!succeeded(assembled)) {
+    const rb = await rollback(ctx, opened(), true);
+    return { rc: OCF.ERR_GENERIC, reason: `assembly of ${uuid} failed: ${describeResult(assembled)}${rb}` };
+  }
+  const running = await pollUntil(ctx, ARRAY_STATE_WAIT_MS, POLL_MS, () => {
+    const c = checkArrayRuns(fs, p.uuid, p.mdDevice);
+    return c.rc === OCF.SUCCESS ? c : undefined;
+  });
+  if (running === undefined) {
+    const now = checkArrayRuns(fs, p.uuid, p.mdDevice);
+    const rb = await rollback(ctx, opened(), true);
+    return { rc: OCF.ERR_GENERIC, reason: `mdadm assembled ${uuid} but the kernel does not show it running (${now.reason})${rb}` };
+  }
+  const degradedNote = decision.degraded ? ` DEGRADED: ${decision.reason}` : "";
+  return { rc: OCF.SUCCESS, reason: `${running.reason}${degradedNote}` };
+}
+
+/** Undo what this start did: stop the array it assembled, log out the sessions it opened. */
+async function rollback(ctx: ActionContext, openedTargets: readonly TargetSpec[], stopArray: boolean): Promise<string> {
+  const notes: string[] = [];
+  if (stopArray) {
+    const r = await ctx.runner.run(MDADM, stopArgs(ctx.params.mdDevice), { timeoutMs: ctx.deadline.budget(QUICK_MS) });
+    // mdadm removes a device it failed to start itself (raid1-stopped-examine): "not found" is fine
+    if (!succeeded(r) && !/not found|No such file|does not appear to be active/i.test(r.stderr)) notes.push(`stopping ${ctx.params.mdDevice} failed: ${describeResult(r)}`);
+  }
+  await Promise.all(
+    openedTargets.map(async (t) => {
+      const r = classifyLogout(await ctx.runner.run(ISCSIADM, logoutArgs(t), { timeoutMs: ctx.deadline.budget(QUICK_MS) }));
+      if (r.kind === "failed") notes.push(`logout of ${t.text} failed: ${r.reason}`);
+    }),
+  );
+  ctx.reporter.log(notes.length ? "warn" : "info", "rolled back this start", { stoppedArray: stopArray, loggedOut: openedTargets.map((t) => t.text), problems: notes });
+  return notes.length ? `; rollback incomplete: ${notes.join("; ")}` : `; rolled back (${openedTargets.length} session(s) this start opened were closed${stopArray ? ", array stopped" : ""})`;
+}
