@@ -72,7 +72,10 @@ export async function stopArray(ctx: ActionContext): Promise<Outcome> {
   let loggedOut = 0;
   await Promise.all(
     p.targets.map(async (t) => {
-      const r = classifyLogout(await runner.run(ISCSIADM, logoutArgs(t), { timeoutMs: deadline.budget(QUICK_MS) }));
+      const ran = await runner.run(ISCSIADM, logoutArgs(t), { timeoutMs: deadline.budget(QUICK_MS) });
+      // No iscsiadm on this node and no session of this target in sysfs: nothing of ours can be logged in.
+      if (ran.failedToStart !== undefined && sessions.get(t) === undefined) return;
+      const r = classifyLogout(ran);
       if (r.kind === "failed") problems.push(`${t.text}: ${r.reason}`);
       if (r.kind === "logged-out") loggedOut++;
     }),
@@ -83,6 +86,7 @@ export async function stopArray(ctx: ActionContext): Promise<Outcome> {
     reporter.decision("logout-failed", reason);
     return { rc: OCF.ERR_GENERIC, reason };
   }
+  if (array === undefined) done.push("array not running");
   done.push(loggedOut > 0 ? `logged out ${loggedOut} session(s)` : "no sessions to log out");
   return { rc: OCF.SUCCESS, reason: `${uuid}: ${done.join(", ")}` };
 }
