@@ -1,0 +1,187 @@
+/**
+ * The storage recipes of the lab, written the way the install guide's nodes are set up by hand: each
+ * node exports its data disk with tgtd; the active node logs in to every target with static node
+ * records (over the iSCSI network), builds md RAID on the LUNs, mounts ext4 and exports it over NFS.
+ * Used by the scenarios, the fixture capture and the demo. Every step returns what a test can assert on.
+ */
+import type { GuestNode, Lab } from "./lab.js";
+
+export const MOUNTPOINT = "/srv/pmsapp";
+export const CLIENT_MOUNT = "/mnt/pmsapp";
+export const ARRAY = "/dev/md/pmsapp";
+
+/** IQN of node N's target. */
+export function targetIqn(n: number): string {
+  return `iqn.2026-11.lab.pmsapp:node${n}.disk`;
+}
+
+export function nodeNumber(node: GuestNode): number {
+  const m = /^node(\d)$/.exec(node.name);
+  if (m === null) throw new Error(`${node.name} is not a storage node`);
+  return Number(m[1]);
+}
+
+/** iSCSI portal of node N (on the iSCSI network). */
+export function portal(n: number): string {
+  return `10.99.1.${10 + n}`;
+}
+
+/** The stable path of node N's LUN on an initiator. */
+export function memberPath(n: number): string {
+  return `/dev/disk/by-path/ip-${portal(n)}:3260-iscsi-${targetIqn(n)}-lun-1`;
+}
+
+/** Start tgtd and export /dev/vdb as LUN 1 of target tid 1; returns seconds it took (guest clock). */
+export async function exportDisk(node: GuestNode): Promise<number> {
+  const n = nodeNumber(node);
+  const out = await node.must(
+    `t0=$(date +%s.%N)
+pidof tgtd >/dev/null || { setsid tgtd >/dev/null 2>&1 </dev/null & }
+for i in $(seq 50); do tgtadm --lld iscsi --op show --mode sys >/dev/null 2>&1 && break; sleep 0.1; done
+tgtadm --lld iscsi --op new --mode target --tid 1 -T ${targetIqn(n)}
+tgtadm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b /dev/disk/by-id/virtio-data${n}
+tgtadm --lld iscsi --op update --mode logicalunit --tid 1 --lun 1 --params scsi_id=pmsapp-node${n},scsi_sn=pmsappnode${n}
+tgtadm --lld iscsi --op bind --mode target --tid 1 -I ALL
+echo "$(date +%s.%N) - $t0" | bc`,
+    { timeoutMs: 30_000 },
+  );
+  return Number(out.trim());
+}
+
+export async function showTargets(node: GuestNode): Promise<string> {
+  return node.must("tgtadm --lld iscsi --op show --mode target");
+}
+
+/** iscsid plus one static node record per target (no discovery at failover time). */
+export async function prepareInitiator(node: GuestNode, targets: readonly number[]): Promise<void> {
+  await node.must(
+    `pidof iscsid >/dev/null || iscsid
+for i in $(seq 50); do iscsiadm -m session >/dev/null 2>&1; [ $? -ne 4 ] && break; sleep 0.1; done
+${targets.map((n) => `iscsiadm -m node -o new -T ${targetIqn(n)} -p ${portal(n)}:3260 >/dev/null`).join("\n")}`,
+    { timeoutMs: 30_000 },
+  );
+}
+
+/** Log in to the given targets' records; returns the iscsiadm result (rc 0 when all logged in). */
+export async function login(node: GuestNode, targets: readonly number[]) {
+  return node.sh(
+    `rc=0
+${targets.map((n) => `iscsiadm -m node -T ${targetIqn(n)} -p ${portal(n)}:3260 --login || rc=$?`).join("\n")}
+udevadm settle --timeout=10
+exit $rc`,
+    { timeoutMs: 60_000 },
+  );
+}
+
+/** Target IQN -> iSCSI session state (LOGGED_IN, FAILED, FREE …) as iscsiadm -m session -P 1 shows it. */
+export async function sessionStates(node: GuestNode): Promise<Map<string, string>> {
+  const r = await node.sh("iscsiadm -m session -P 1", { timeoutMs: 20_000 });
+  const states = new Map<string, string>();
+  let target: string | undefined;
+  for (const line of r.stdout.split("\n")) {
+    const t = /^Target: (\S+)/.exec(line.trim());
+    if (t !== null) target = t[1];
+    const s = /iSCSI Session State: (\S+)/.exec(line);
+    if (s !== null && target !== undefined && s[1] !== undefined) states.set(target, s[1]);
+  }
+  return states;
+}
+
+export interface RaidOptions {
+  readonly level: 1 | 5;
+  readonly members: readonly number[];
+  readonly assumeClean: boolean;
+}
+
+/** mdadm --create with the project's choices (internal bitmap, 1 MiB bitmap chunk, neutral homehost). */
+export async function createArray(node: GuestNode, o: RaidOptions): Promise<string> {
+  const out = await node.must(
+    `mdadm --create ${ARRAY} --run --level=${o.level} --raid-devices=${o.members.length} --metadata=1.2 \\
+  --bitmap=internal --bitmap-chunk=1M --homehost=pmsapp --name=pmsapp ${o.assumeClean ? "--assume-clean" : ""} \\
+  ${o.members.map(memberPath).join(" ")} 2>&1
+udevadm settle --timeout=10
+readlink -f ${ARRAY}`,
+    { timeoutMs: 60_000 },
+  );
+  const dev = out.trim().split("\n").pop() ?? "";
+  if (!/^\/dev\/md\d+$/.test(dev)) throw new Error(`${node.name}: array device not found after create: ${out}`);
+  return dev;
+}
+
+/** /sys/block/mdN/md attributes of one array as a map (array_state, degraded, sync_action …). */
+export async function mdState(node: GuestNode, md: string): Promise<Record<string, string>> {
+  const name = md.replace("/dev/", "");
+  const out = await node.must(
+    `cd /sys/block/${name}/md && for f in array_state degraded sync_action sync_completed raid_disks mismatch_cnt bitmap/chunksize; do printf '%s=%s\\n' "$f" "$(cat $f 2>/dev/null)"; done
+for d in dev-*; do [ -d "$d" ] && printf '%s=%s\\n' "$d" "$(cat $d/state)"; done
+printf 'mdstat=%s\\n' "$(grep -A2 '^${name} ' /proc/mdstat | tr '\\n' ' ')"`,
+    { timeoutMs: 15_000 },
+  );
+  const state: Record<string, string> = {};
+  for (const line of out.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) state[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return state;
+}
+
+/** ext4 on the array, mounted, exported over NFS (fsid=1 so any node can serve it), VIP on eth0. */
+export async function serveNfs(node: GuestNode, md: string, options: { mkfs: boolean; vip: boolean }): Promise<void> {
+  await node.must(
+    `${options.mkfs ? `mkfs.ext4 -q -F -L pmsapp ${md}` : ""}
+mkdir -p ${MOUNTPOINT} && mount ${md} ${MOUNTPOINT}
+echo '${MOUNTPOINT} 10.99.0.0/24(rw,sync,no_root_squash,no_subtree_check,fsid=1)' > /etc/exports
+/etc/init.d/rpcbind start >/dev/null
+/etc/init.d/nfs-kernel-server start >/dev/null
+exportfs -ra
+${options.vip ? "ip addr add 10.99.0.100/24 dev eth0 2>/dev/null; arping -c1 -U -I eth0 10.99.0.100 >/dev/null 2>&1 || true" : ""}
+exportfs -v`,
+    { timeoutMs: 90_000 },
+  );
+}
+
+export async function mountOnClient(client: GuestNode, server = "10.99.0.100"): Promise<void> {
+  await client.must(`mkdir -p ${CLIENT_MOUNT} && mount -t nfs -o vers=4.2,hard,timeo=50 ${server}:${MOUNTPOINT} ${CLIENT_MOUNT}`, { timeoutMs: 60_000 });
+}
+
+/** Write `mib` MiB of random data to a file on the client, fsync it, record its md5 in <file>.md5. */
+export async function writeChecksummed(client: GuestNode, name: string, mib: number): Promise<{ md5: string; seconds: number }> {
+  const out = await client.must(
+    `cd ${CLIENT_MOUNT}
+t0=$(date +%s.%N)
+head -c ${mib}M /dev/urandom > ${name}.tmp
+dd if=${name}.tmp of=${name} bs=1M conv=fsync status=none
+rm -f ${name}.tmp
+t1=$(date +%s.%N)
+md5sum ${name} > ${name}.md5 && sync
+cut -d' ' -f1 ${name}.md5
+echo "$t1 - $t0" | bc`,
+    { timeoutMs: 180_000 },
+  );
+  const [md5 = "", seconds = "0"] = out.trim().split("\n");
+  return { md5, seconds: Number(seconds) };
+}
+
+/** md5sum -c of every recorded file; returns the lines that did not say OK (empty = all intact). */
+export async function verifyChecksums(node: GuestNode, dir: string): Promise<{ checked: number; bad: string[] }> {
+  const r = await node.sh(`cd ${dir} && sync && echo 3 > /proc/sys/vm/drop_caches; cat *.md5 | md5sum -c -`, { timeoutMs: 120_000 });
+  const lines = r.stdout.trim().split("\n").filter(Boolean);
+  return { checked: lines.length, bad: r.rc === 0 ? [] : [...lines.filter((l) => !l.endsWith(": OK")), r.stderr.trim()].filter(Boolean) };
+}
+
+/** Re-add the returning member (bitmap recovery) after removing the failed slot. */
+export async function readdMember(node: GuestNode, md: string, n: number): Promise<string> {
+  return node.must(`mdadm ${md} --remove failed 2>&1; mdadm ${md} --re-add ${memberPath(n)} 2>&1`, { timeoutMs: 30_000 });
+}
+
+/** Wait until md shows no resync/recovery and no degradation. */
+export async function waitInSync(lab: Lab, node: GuestNode, md: string, timeoutMs: number) {
+  return lab.waitFor(
+    `${md} on ${node.name} back in sync`,
+    async () => {
+      const s = await mdState(node, md);
+      return s["sync_action"] === "idle" && s["degraded"] === "0" ? s : false;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+}
