@@ -69,7 +69,7 @@ class Reader {
   }
 }
 
-function decodeEntities(raw: string, reader: Reader, at: number): string {
+function decodeEntities(raw: string, at: number): string {
   return raw.replace(/&([^;&\s]*);?/g, (match, body: string) => {
     if (!match.endsWith(";")) throw new XmlSyntaxError("'&' not followed by an entity reference", at);
     if (body.startsWith("#x")) {
@@ -83,7 +83,6 @@ function decodeEntities(raw: string, reader: Reader, at: number): string {
     }
     const value = PREDEFINED[body];
     if (value === undefined) throw new XmlSyntaxError(`undeclared entity &${body};`, at);
-    void reader;
     return value;
   });
 }
@@ -144,7 +143,7 @@ function readAttributes(r: Reader): Map<string, string> {
     if (raw.includes("<")) throw new XmlSyntaxError(`attribute ${name}: '<' not allowed in a value`, at);
     if (attributes.has(name)) throw new XmlSyntaxError(`attribute ${name} redefined`, at);
     // Attribute-value normalisation (XML 1.0 §3.3.3) for CDATA attributes: white space -> space.
-    attributes.set(name, decodeEntities(raw.replace(/[\t\r\n]/g, " "), r, at));
+    attributes.set(name, decodeEntities(raw.replace(/[\t\r\n]/g, " "), at));
   }
 }
 
@@ -186,7 +185,7 @@ function readElement(r: Reader): XmlElement {
       const next = r.src.indexOf("<", r.pos);
       const raw = r.src.slice(r.pos, next < 0 ? r.src.length : next);
       r.pos += raw.length;
-      children.push({ kind: "text", text: decodeEntities(raw.replace(/\r\n?/g, "\n"), r, at) });
+      children.push({ kind: "text", text: decodeEntities(raw.replace(/\r\n?/g, "\n"), at) });
     }
   }
 }
