@@ -219,6 +219,15 @@ describe.skipIf(missing.length > 0)(`RPM${missing.length > 0 ? ` (skipped until 
     expect(r.status, said(r)).toBe(0);
   });
 
+  it("both RPMs pass rpm's digest check and carry a gzip payload (readable by EL6's rpm 4.8)", () => {
+    for (const rpm of rpms.values()) {
+      const k = run("rpm", ["-K", "--nosignature", rpm]);
+      expect(k.status, said(k)).toBe(0);
+      expect(k.stdout).toContain("digests OK");
+      expect(run("rpm", ["-qp", "--queryformat", "%{PAYLOADCOMPRESSOR}", rpm]).stdout).toBe("gzip");
+    }
+  });
+
   for (const f of flavours) {
     describe(`${f.dist} (${f.init})`, () => {
       it("installs exactly the staged tree: same files, modes and bytes", () => {
