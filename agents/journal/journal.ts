@@ -4,7 +4,7 @@
  * local write whose failure is ignored (the agent's own outcome never depends on the journal).
  * Built-ins only, so the status path can use it.
  */
-import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 
 export const DEFAULT_JOURNAL = "/var/lib/pmsapp/journal/agents.jsonl";
@@ -39,10 +39,21 @@ export function journalPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.PMSAPP_JOURNAL !== undefined && env.PMSAPP_JOURNAL !== "" ? env.PMSAPP_JOURNAL : DEFAULT_JOURNAL;
 }
 
+/**
+ * mkdir -p, bounded by the path's depth. Node 20's `mkdirSync(p, { recursive: true })` never returns for
+ * a path under /proc (mkdir there fails with ENOENT, so it retries the parent forever): an agent must not
+ * hang on a journal it cannot write.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d) && d !== dirname(d); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) mkdirSync(d, { mode: 0o750 });
+}
+
 /** Append one record; returns false (and does nothing else) when the journal cannot be written. */
 export function appendJournal(record: JournalRecord, file: string = journalPath()): boolean {
   try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+    makeDirs(dirname(file));
     try {
       if (statSync(file).size > JOURNAL_MAX_BYTES) renameSync(file, file + ".1");
     } catch {

@@ -144,6 +144,13 @@ describe("status depth 0 from sysfs only", () => {
     expect(r.stderr).toMatch(/runs as \/dev\/md127, not as \/dev\/md0/);
   });
 
+  it("a journal the agent cannot create (a path under /proc) is skipped, never a hang", () => {
+    const started = Date.now();
+    const r = runShim("ocf", ["monitor"], { ...seams({ PMSAPP_JOURNAL: "/proc/pmsapp-nonexistent/agents.jsonl" }), ...ocfVars() });
+    expect(r.status).toBe(7);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it("another array running is not this one: 7 (the guide's swraid said 'running' for any array)", () => {
     const r = runShim("ocf", ["monitor"], { ...seams({ PMSAPP_HOST_ROOT: healthyHost }), ...ocfVars({ OCF_RESKEY_uuid: "fe26dedf:8930648b:a5a71d3f:48409ac0", OCF_RESKEY_md_device: "/dev/md127" }) });
     expect(r.status).toBe(7);
