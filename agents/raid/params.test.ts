@@ -39,3 +39,16 @@ describe("validateParams", () => {
     expect(PARAMS.filter((p) => p.required).map((p) => p.name)).toEqual(["uuid", "targets"]);
   });
 });
+
+describe("README raid-agent section", () => {
+  it("documents every parameter with its default", async () => {
+    const { readFileSync } = await import("node:fs");
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("<!-- section:raid-agent -->"), readme.indexOf("<!-- /section:raid-agent -->"));
+    for (const p of PARAMS) {
+      const row = section.split("\n").find((l) => l.startsWith("| ") && l.includes(`\`${p.name}\``));
+      expect(row, p.name).toBeDefined();
+      if (p.default !== undefined) expect(row, p.name).toContain(`\`${p.default}\``);
+    }
+  });
+});
