@@ -3,6 +3,7 @@
  * one deadline for the whole action, a reporter, and a clock. Tests build it with a FakeRunner, a
  * captured host and a fake clock; heavy.ts builds the real one.
  */
+import { readMdArray, type MdArrayState } from "../md/array-state.js";
 import type { IscsiSessionState } from "../iscsi/session-state.js";
 import { readIscsiSessions } from "../iscsi/session-state.js";
 import type { TargetSpec } from "../iscsi/target-spec.js";
@@ -11,6 +12,7 @@ import type { Deadline, Runner } from "../system/command.js";
 import type { HostFs } from "../system/host-fs.js";
 import type { RaidParams } from "./params.js";
 import type { Reporter } from "./report.js";
+import { mdKernelName } from "./status-light.js";
 
 export interface ActionContext {
   readonly params: RaidParams;
@@ -72,4 +74,23 @@ export async function pollUntil<T>(ctx: Pick<ActionContext, "deadline" | "sleep"
     await ctx.sleep(step);
     waited += step;
   }
+}
+
+export type MdDeviceOccupant =
+  | { readonly kind: "free" }
+  /** An inactive array made only of disks of our targets' sessions: the remains of an interrupted start. */
+  | { readonly kind: "leftover"; readonly array: MdArrayState }
+  /** Anything else: another array, or an inactive one holding other disks (e.g. a local auto-assembly). */
+  | { readonly kind: "foreign"; readonly array: MdArrayState };
+
+/** What currently sits at md_device (called when the array with our UUID is not running). */
+export function mdDeviceOccupant(fs: HostFs, params: RaidParams): MdDeviceOccupant {
+  const name = mdKernelName(fs, params.mdDevice);
+  const a = name === undefined ? undefined : readMdArray(fs, name);
+  if (a === undefined || a.arrayState === "clear" || (a.arrayState === "inactive" && a.members.length === 0)) return { kind: "free" };
+  if (a.arrayState === "inactive") {
+    const ours = new Set([...targetSessions(fs, params.targets).values()].flatMap((s) => s?.disks ?? []));
+    if (a.members.every((m) => ours.has(m.name))) return { kind: "leftover", array: a };
+  }
+  return { kind: "foreign", array: a };
 }

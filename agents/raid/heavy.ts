@@ -9,6 +9,7 @@ import { OCF } from "../ocf/exit-codes.js";
 import { Deadline, type Runner } from "../system/command.js";
 import { createExecaRunner, resolveProgram } from "../system/execa-runner.js";
 import type { HostFs } from "../system/host-fs.js";
+import { boundedRunner } from "./bounded-runner.js";
 import type { ActionContext } from "./context.js";
 import { hostFsFromEnv, type HeavyRequest, type Outcome } from "./dispatch.js";
 import { createReporter, type LineLogger, type Reporter } from "./report.js";
@@ -40,7 +41,7 @@ function pinoLine(): LineLogger {
 
 function realDeps(request: HeavyRequest): HeavyDeps {
   return {
-    runner: createExecaRunner(),
+    runner: boundedRunner(createExecaRunner()),
     fs: hostFsFromEnv(request.env),
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -181,4 +181,13 @@ describe("start", () => {
     const out = await startArray(testContext(params(), r, EMPTY_HOST));
     expect(out.rc).toBe(5);
   });
+
+  it("md_device taken by something else (captured: md127 inactive holding the node's own vdb after boot): refused, nothing run", async () => {
+    const r = new FakeRunner();
+    const ctx = testContext(params(), r, host("boot-autoassembled"));
+    const out = await startArray(ctx);
+    expect(out.rc).toBe(1);
+    expect(out.reason).toMatch(/\/dev\/md127 is taken by \/dev\/md127 \(inactive, members vdb\): not ours/);
+    expect(r.calls).toEqual([]);
+  });
 });

@@ -9,7 +9,7 @@ import { assembleArgs, examineMember, MDADM, stopArgs } from "../md/mdadm.js";
 import { mdadmUuid } from "../md/uuid.js";
 import { OCF } from "../ocf/exit-codes.js";
 import { describeResult, succeeded } from "../system/command.js";
-import { findTargetDevice, pollUntil, targetSessions, type ActionContext } from "./context.js";
+import { findTargetDevice, mdDeviceOccupant, pollUntil, targetSessions, type ActionContext } from "./context.js";
 import { decideStart, type Candidate, type SlotEvidence } from "./decision.js";
 import type { Outcome } from "./dispatch.js";
 import { checkArrayRuns } from "./status-light.js";
@@ -40,6 +40,20 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
   if (before.rc !== OCF.NOT_RUNNING) {
     reporter.decision("refuse-foreign-state", before.reason);
     return { rc: OCF.ERR_GENERIC, reason: before.reason };
+  }
+
+  // md_device must be free: never assemble over (or roll back into) someone else's array.
+  const occupant = mdDeviceOccupant(fs, p);
+  if (occupant.kind === "foreign") {
+    const a = occupant.array;
+    const reason = `${p.mdDevice} is taken by ${a.device} (${a.arrayState}${a.uuid ? `, array ${mdadmUuid(a.uuid)}` : ""}, members ${a.members.map((m) => m.name).join(" ") || "none"}): not ours, not touched; stop it by hand if it is stale`;
+    reporter.decision("refuse-md-device-taken", reason);
+    return { rc: OCF.ERR_GENERIC, reason };
+  }
+  if (occupant.kind === "leftover") {
+    const r = await runner.run(MDADM, stopArgs(occupant.array.device), { timeoutMs: quick() });
+    reporter.decision("stop-leftover", `stopped the inactive ${occupant.array.device} left by an interrupted start (members ${occupant.array.members.map((m) => m.name).join(" ")})`);
+    if (!succeeded(r)) return { rc: OCF.ERR_GENERIC, reason: `could not stop the inactive leftover ${occupant.array.device}: ${describeResult(r)}` };
   }
 
   // Sessions that exist before this start are not ours to close on rollback.

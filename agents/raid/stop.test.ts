@@ -104,4 +104,12 @@ describe("stop", () => {
     expect(out.rc).toBe(1);
     expect(out.reason).toMatch(/still logged in: iqn\.2024-01\.lab\.pmslab:node1\.data/);
   });
+
+  it("an inactive array at md_device that holds other disks (captured boot auto-assembly of vdb) is not stopped", async () => {
+    const r = new FakeRunner();
+    r.on({ when: isLogout, answer: capturedResult(spike("login-dead-target/extra"), "iscsiadm-m-node-logout-no-session") });
+    const out = await stopArray(testContext(params(), r, host("boot-autoassembled")));
+    expect(out.rc).toBe(0);
+    expect(r.callsTo("mdadm")).toEqual([]);
+  });
 });

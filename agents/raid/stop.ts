@@ -6,13 +6,13 @@
  * the array is gone and those sessions are closed.
  */
 import { classifyLogout, ISCSIADM, logoutArgs } from "../iscsi/iscsiadm.js";
-import { findMdArrayByUuid, mdHoldersOf, readMdArray } from "../md/array-state.js";
+import { findMdArrayByUuid, mdHoldersOf } from "../md/array-state.js";
 import { MDADM, stopArgs } from "../md/mdadm.js";
 import { mdadmUuid } from "../md/uuid.js";
 import { OCF } from "../ocf/exit-codes.js";
 import { describeResult, succeeded } from "../system/command.js";
 import type { HostFs } from "../system/host-fs.js";
-import { pollUntil, targetSessions, type ActionContext } from "./context.js";
+import { mdDeviceOccupant, pollUntil, targetSessions, type ActionContext } from "./context.js";
 import type { Outcome } from "./dispatch.js";
 import { mdKernelName } from "./status-light.js";
 
@@ -38,7 +38,8 @@ export async function stopArray(ctx: ActionContext): Promise<Outcome> {
   const done: string[] = [];
 
   // The array with our UUID, wherever it runs; or an inactive leftover at our md_device built from our targets.
-  const array = findMdArrayByUuid(fs, p.uuid) ?? leftoverAtMdDevice(ctx);
+  const occupant = mdDeviceOccupant(fs, p);
+  const array = findMdArrayByUuid(fs, p.uuid) ?? (occupant.kind === "leftover" ? occupant.array : undefined);
   if (array !== undefined) {
     const mounts = mountsOf(fs, array.name);
     const holders = fs.readDir(`/sys/block/${array.name}/holders`) ?? [];
@@ -89,17 +90,4 @@ export async function stopArray(ctx: ActionContext): Promise<Outcome> {
   if (array === undefined) done.push("array not running");
   done.push(loggedOut > 0 ? `logged out ${loggedOut} session(s)` : "no sessions to log out");
   return { rc: OCF.SUCCESS, reason: `${uuid}: ${done.join(", ")}` };
-}
-
-/**
- * An inactive md device at md_device whose members are all disks of our targets' sessions: the remains
- * of an interrupted start. Anything else there is not ours and is left alone.
- */
-function leftoverAtMdDevice(ctx: ActionContext): ReturnType<typeof readMdArray> {
-  const name = mdKernelName(ctx.fs, ctx.params.mdDevice);
-  if (name === undefined) return undefined;
-  const a = readMdArray(ctx.fs, name);
-  if (a === undefined || a.arrayState !== "inactive" || a.members.length === 0) return undefined;
-  const ours = new Set([...targetSessions(ctx.fs, ctx.params.targets).values()].flatMap((s) => s?.disks ?? []));
-  return a.members.every((m) => ours.has(m.name)) ? a : undefined;
 }
