@@ -101,7 +101,14 @@ async function live(): Promise<void> {
     if (agent) {
       const uuid = (await node1.must(`mdadm --detail --export ${md} | sed -n 's/^MD_UUID=//p'`)).trim();
       await node1.must(`mdadm --stop ${md} && iscsiadm -m node --logoutall=all`);
-      for (const n of lab.nodes) await n.must("/etc/init.d/rpcbind start >/dev/null; : > /etc/exports; /etc/init.d/nfs-kernel-server start >/dev/null", { timeoutMs: 60_000 });
+      // nfsd on every node with no export yet (Debian's init script refuses to start without one);
+      // ocf:heartbeat:exportfs adds the export where the group runs.
+      for (const n of lab.nodes) {
+        await n.must(
+          "/etc/init.d/rpcbind start >/dev/null; : > /etc/exports; mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd; rpc.nfsd 8 && { pidof rpc.mountd >/dev/null || setsid rpc.mountd >/dev/null 2>&1 </dev/null; }",
+          { timeoutMs: 60_000 },
+        );
+      }
       await step("Pacemaker: corosync + pacemaker on 3 nodes", async () => {
         const ms = await startCluster(lab);
         return { value: undefined, result: `3 nodes online after ${secs(ms)} s` };
