@@ -3,7 +3,23 @@
  * loaded by path at run time, next to this file, so esbuild never inlines it and the status path never
  * pays for execa, pino or zod classic. Tests call `dispatch` and the heavy functions directly.
  */
+import { writeSync } from "node:fs";
 import { dispatch, type HeavyModule } from "./dispatch.js";
+
+/**
+ * Write straight to the file descriptor: the first use of process.stdout/stderr builds a stream and
+ * costs about 8 ms of CPU, a quarter of the status budget. Retries EAGAIN (a non-blocking pipe).
+ */
+function writeAll(fd: number, text: string): void {
+  let buf = Buffer.from(text);
+  for (let spins = 0; buf.length > 0; ) {
+    try {
+      buf = buf.subarray(writeSync(fd, buf));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN" || ++spins > 10_000) throw e;
+    }
+  }
+}
 
 const loadHeavy = (): HeavyModule => require(require("node:path").join(__dirname, "raid-heavy.cjs")) as HeavyModule;
 
@@ -11,10 +27,10 @@ dispatch(
   {
     args: process.argv.slice(2),
     env: process.env,
-    writeStdout: (t) => process.stdout.write(t),
+    writeStdout: (t) => writeAll(1, t),
     writeStderr: (t) => {
       try {
-        process.stderr.write(t);
+        writeAll(2, t);
       } catch {
         /* stderr closed */
       }
@@ -31,7 +47,7 @@ dispatch(
   },
   (e: unknown) => {
     try {
-      process.stderr.write(`raid agent: unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      writeAll(2, `raid agent: unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     } catch {
       /* stderr closed */
     }
