@@ -5,7 +5,7 @@
  */
 import type { CommandResult, RunOptions, Runner } from "../system/command.js";
 
-export const GRACE_MS = 1000;
+export const GRACE_MS = 500;
 
 export function boundedRunner(inner: Runner, graceMs = GRACE_MS): Runner {
   return {
