@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { FakeRunner } from "../../test/support/fake-runner.js";
 import { dispatch, type Env, type HeavyRequest } from "./dispatch.js";
 import { runHeavyAction } from "./heavy.js";
@@ -12,6 +12,14 @@ import { EMPTY_HOST, fakeClock } from "./test-support.js";
 const UUID = "1e618de3:71fb3487:b1b62896:ad659dc6";
 const TARGETS = "iqn.2024-01.lab.pmslab:node1.data@10.99.0.11 iqn.2024-01.lab.pmslab:node2.data@10.99.0.12";
 
+const made: string[] = [];
+const tempDir = (prefix: string): string => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
+afterAll(() => made.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 /** Run dispatch with the real heavy code, but a FakeRunner, an empty host and a fake clock. */
 async function run(args: string[], env: Env) {
   const runner = new FakeRunner();
@@ -19,7 +27,7 @@ async function run(args: string[], env: Env) {
   let stdout = "";
   let stderr = "";
   const clock = fakeClock();
-  const journal = join(mkdtempSync(join(tmpdir(), "pmsapp-dispatch-")), "agents.jsonl");
+  const journal = join(tempDir("pmsapp-dispatch-"), "agents.jsonl");
   const code = await dispatch(
     { args, env: { PMSAPP_JOURNAL: journal, ...env }, writeStdout: (t) => void (stdout += t), writeStderr: (t) => void (stderr += t), now: clock.now },
     () => ({
@@ -67,7 +75,7 @@ describe("dispatch", () => {
   });
 
   it("monitor depth 0 never loads the heavy code; probe on a node without the array: 7", async () => {
-    const r = await run(["monitor"], { ...ocf({ OCF_RESKEY_CRM_meta_interval: "0" }), PMSAPP_HOST_ROOT: mkdtempSync(join(tmpdir(), "pmsapp-root-")) });
+    const r = await run(["monitor"], { ...ocf({ OCF_RESKEY_CRM_meta_interval: "0" }), PMSAPP_HOST_ROOT: tempDir("pmsapp-root-") });
     expect(r.code).toBe(7);
     expect(r.requests).toEqual([]);
     const rec = JSON.parse(readFileSync(r.journal, "utf8").trim()) as Record<string, unknown>;

@@ -2,9 +2,9 @@
  * meta-data as the cluster managers read it: the built bundle through the real shims, empty environment,
  * stdin and stderr closed (rgmanager), validated with xmllint against both DTDs (../shared/reference).
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { REFERENCE, runShim, snapshotBuild, xmllint } from "./raid-support.js";
+import { removeTempDirs, REFERENCE, runShim, snapshotBuild, xmllint } from "./raid-support.js";
 
 const OCF_DTD = join(REFERENCE, "ocf/ra-api-1.dtd");
 const RGM_DTD = join(REFERENCE, "rgmanager/ra-api-1-modified.dtd");
@@ -14,6 +14,8 @@ const xpath = (xml: string, expr: string): string => {
   const r = xmllint(["--xpath", expr, "-"], xml);
   return r.status === 0 ? r.output.trim() : "";
 };
+
+afterAll(() => removeTempDirs());
 
 beforeAll(() => {
   LIB = { PMSAPP_LIBDIR: snapshotBuild() };

@@ -7,9 +7,9 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture } from "../support/fixtures.js";
-import { SHIMS, hostRootFromCapture, libdirWithTrippedHeavy, runShim, snapshotBuild, tempDir, type ShimFace } from "./raid-support.js";
+import { removeTempDirs, SHIMS, hostRootFromCapture, libdirWithTrippedHeavy, runShim, snapshotBuild, tempDir, type ShimFace } from "./raid-support.js";
 
 const UUID = "1e618de3:71fb3487:b1b62896:ad659dc6";
 const TARGETS = "iqn.2024-01.lab.pmslab:node1.data@10.99.0.11 iqn.2024-01.lab.pmslab:node2.data@10.99.0.12:3260";
@@ -17,6 +17,8 @@ const TARGETS = "iqn.2024-01.lab.pmslab:node1.data@10.99.0.11 iqn.2024-01.lab.pm
 let built = "";
 let emptyHost = "";
 let healthyHost = "";
+afterAll(() => removeTempDirs());
+
 beforeAll(() => {
   built = snapshotBuild();
   emptyHost = tempDir("empty-host");

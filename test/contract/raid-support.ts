@@ -3,7 +3,7 @@
  * way cluster managers do (empty environment plus the variables given, optional closed fds).
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,8 +57,17 @@ export function runShim(face: ShimFace, args: readonly string[], vars: Readonly<
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+const made: string[] = [];
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `pmsapp-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `pmsapp-${prefix}-`));
+  made.push(dir);
+  return dir;
+}
+
+/** Remove every folder tempDir made (call from afterAll). */
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 /**
