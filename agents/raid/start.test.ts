@@ -190,4 +190,31 @@ describe("start", () => {
     expect(out.reason).toMatch(/\/dev\/md127 is taken by \/dev\/md127 \(inactive, members vdb\): not ours/);
     expect(r.calls).toEqual([]);
   });
+
+  it("logins run in parallel: both are in flight before either answers; node records are written one at a time first", async () => {
+    const fake = runnerFor("raid1-stopped-examine", { [LINK1]: "sda", [LINK2]: "sdb" });
+    fake.on({ when: (a) => a.includes("--login"), answer: { exitCode: 0 } });
+    fake.answer(["mdadm", "--assemble"], { exitCode: 0 });
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const order: string[] = [];
+    const runner = {
+      calls: fake.calls,
+      callsTo: fake.callsTo.bind(fake),
+      async run(program: string, args: readonly string[], options: { timeoutMs: number }) {
+        const login = args.includes("--login");
+        order.push(login ? "login" : args.includes("new") ? "new" : "other");
+        if (!login) return fake.run(program, args, options);
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight--;
+        return fake.run(program, args, options);
+      },
+    } as unknown as FakeRunner;
+    const out = await startArray(testContext(params(), runner, lifecycle(fake)));
+    expect(out.rc).toBe(0);
+    expect(maxInFlight).toBe(2);
+    expect(order.indexOf("login")).toBeGreaterThan(order.lastIndexOf("new"));
+  });
 });

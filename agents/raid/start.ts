@@ -59,25 +59,34 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
   // Sessions that exist before this start are not ours to close on rollback.
   const hadSession = new Set([...targetSessions(fs, p.targets)].filter(([, s]) => s !== undefined).map(([t]) => t));
 
-  // 1. Node records with the agent's settings, then logins, all targets in parallel under one deadline.
+  // 1. Node records with the agent's settings, one target after the other (quick local writes to
+  //    iscsiadm's record database, which serialises writers anyway); then all logins in parallel under
+  //    one deadline.
   const loginCapMs = (p.loginTimeoutS * p.loginRetries + 3) * 1000;
   const loginProblems = new Map<TargetSpec, string>();
   let notInstalled: string | undefined;
-  await Promise.all(
-    p.targets.map(async (t) => {
-      const prepared = await prepareNodeRecord(runner, t, p, quick);
-      if (prepared !== undefined) {
-        loginProblems.set(t, prepared);
-        if (/could not start/.test(prepared)) notInstalled = prepared;
-        return;
-      }
-      const r = classifyLogin(await runner.run(ISCSIADM, loginArgs(t), { timeoutMs: deadline.budget(loginCapMs) }));
-      if (r.kind === "failed") {
-        loginProblems.set(t, r.reason);
-        if (r.notInstalled) notInstalled = r.reason;
-      }
-    }),
-  );
+  for (const t of p.targets) {
+    const prepared = await prepareNodeRecord(runner, t, p, quick);
+    if (prepared === undefined) continue;
+    loginProblems.set(t, prepared);
+    if (/could not start/.test(prepared)) {
+      notInstalled = prepared;
+      break;
+    }
+  }
+  if (notInstalled === undefined) {
+    await Promise.all(
+      p.targets
+        .filter((t) => !loginProblems.has(t))
+        .map(async (t) => {
+          const r = classifyLogin(await runner.run(ISCSIADM, loginArgs(t), { timeoutMs: deadline.budget(loginCapMs) }));
+          if (r.kind === "failed") {
+            loginProblems.set(t, r.reason);
+            if (r.notInstalled) notInstalled = r.reason;
+          }
+        }),
+    );
+  }
   if (notInstalled !== undefined) {
     const reason = `iscsiadm is not installed or not runnable: ${notInstalled}`;
     reporter.decision("refuse-not-installed", reason);
