@@ -15,6 +15,8 @@ export const OWNED_DIRS = [
   // State: the agents' journal lives in journal/; only root (agents, pmsappd) writes or reads it.
   { dest: "var/lib/pmsapp", mode: 0o750 },
   { dest: "var/lib/pmsapp/journal", mode: 0o750 },
+  // Logs written to files: tgtd started by the target keeper, pmsappd under the SysV script.
+  { dest: "var/log/pmsapp", mode: 0o750 },
   { dest: "usr/share/licenses/pmsapp", mode: 0o755 },
 ];
 

@@ -265,6 +265,7 @@ describe.skipIf(missing.length > 0)(`RPM${missing.length > 0 ? ` (skipped until 
           "-rw-r--r-- /usr/lib/pmsapp/pmsapp.cjs",
           "drwxr-x--- /var/lib/pmsapp",
           "drwxr-x--- /var/lib/pmsapp/journal",
+          "drwxr-x--- /var/log/pmsapp",
           ...(f.init === "systemd"
             ? ["-rw-r--r-- /usr/lib/systemd/system/pmsappd.service", "-rw-r--r-- /usr/lib/systemd/system/pmsapp-target.service"]
             : ["-rwxr-xr-x /etc/rc.d/init.d/pmsappd", "-rwxr-xr-x /etc/rc.d/init.d/pmsapp-target"]),
