@@ -83,6 +83,14 @@ describe("members missing", () => {
     expect(d).toMatchObject({ verdict: "assemble", run: true, force: false, degraded: true, members: [byPath(1), byPath(2)] });
   });
 
+  it("targets not listed in slot order: a missing slot is never blamed on a target that serves another slot", () => {
+    // node1 = slot 0, node3 = slot 2, node2 (slot 1) missing; targets listed node1, node3, node2
+    const d = decideStart(evidence(RAID5, [member(1, "raid5-healthy", "sda"), member(3, "raid5-healthy", "sdb"), absent(2)]), "safe");
+    expect(d).toMatchObject({ verdict: "refuse", code: "freshness-unproven" });
+    expect(d.reason).toMatch(/last saw slot 1 active/);
+    expect(d.reason).not.toMatch(/slot 1 \(iqn\.2024-01\.lab\.pmslab:node3/);
+  });
+
   it("dirty degraded RAID5 after the active node crashed: refused under safe even with freshness evidence", () => {
     const cands = [absent(1), member(2, "raid5-dirty-degraded", "sda"), member(3, "raid5-dirty-degraded", "sdb")];
     const d = decideStart(evidence(RAID5, cands, [{ source: "test-ledger", slot: 0, events: 2 }]), "safe");

@@ -164,7 +164,13 @@ export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): St
   }
 
   // 5. Degraded: policy, md's minimum, freshness, dirty parity.
-  const missingText = missing.map((s) => `slot ${s} (${evidence.candidates[s]?.target ?? "?"})`).join(", ");
+  // `targets` lists the members in slot order; a slot's configured target is only named when that
+  // target is indeed not serving another slot (otherwise the list is not in slot order).
+  const slotName = (s: number): string => {
+    const t = evidence.candidates[s]?.target;
+    return t !== undefined && !fresh.some((f) => f.c.target === t) ? `slot ${s} (${t})` : `slot ${s}`;
+  };
+  const missingText = missing.map(slotName).join(", ");
   if (policy === "refuse") return refuse("policy-refuses-degraded", `${missingText} missing and degraded=refuse: not starting degraded (${describeVerdicts(verdicts)})`);
   const needed = minimumMembers(first.level, n, true);
   if (fresh.length < needed) {
@@ -177,7 +183,7 @@ export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): St
   const dirtyParity = hasParity(first.level) && !authority.sb.clean;
   const warnings = [...staleNotes];
   if (unproven.length > 0) {
-    const why = `the freshest present member ${authority.c.target} (events ${maxEvents}) last saw ${unproven.map((s) => `slot ${s} (${evidence.candidates[s]?.target ?? "?"})`).join(", ")} active: it may hold newer writes`;
+    const why = `the freshest present member ${authority.c.target} (events ${maxEvents}) last saw ${unproven.map(slotName).join(", ")} active: it may hold newer writes`;
     if (policy !== "force") {
       return refuse("freshness-unproven", `${why}; bring it back, or start with degraded=force (or a pmsapp override) if it is known to be stale`);
     }
