@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateParams } from "../../agents/raid/params.js";
+import { parseTargetConfig } from "../../agents/target/config.js";
 import { readmePart } from "../../packaging/man/pages.mjs";
 import { FENCE_STUB, buildClusterRng, orderLikeCcsUpdateSchema, stockAgents } from "../support/rgmanager/cluster-schema.js";
 import { INSTALLED_NAME, pmsappMetadata } from "../support/rgmanager/pmsapp-agent.js";
@@ -87,6 +88,21 @@ describe("README install section", () => {
       const r = validateParams(attrs);
       expect(r.ok, JSON.stringify(r)).toBe(true);
     }
+  });
+
+  it("the target.conf shown is one the target keeper accepts, for the same array", () => {
+    const confs = blocks("conf");
+    expect(confs.length).toBe(1);
+    const r = parseTargetConfig(confs[0] ?? "", "README target.conf");
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    expect(confs[0]).toContain("managed_uuid = fe26dedf:8930648b:a5a71d3f:48409ac0\n");
+  });
+
+  it("the array is created with the UUID chosen first, the one the 3-node configurations use", () => {
+    const sh = blocks("sh").join("\n");
+    expect(sh).toMatch(/mdadm --create \/dev\/md0 --uuid=fe26dedf:8930648b:a5a71d3f:48409ac0 --bitmap=internal --level=5 --raid-devices=3/);
+    expect(raidAttributes(clusterConfs[0] ?? "").uuid).toBe("fe26dedf:8930648b:a5a71d3f:48409ac0");
+    expect(sh).toMatch(/pcs resource create sharedraid ocf:pmsapp:raid \\\n\s+uuid=fe26dedf:8930648b:a5a71d3f:48409ac0 /);
   });
 
   it("the pcs resource and the validate-all example use parameters the agent accepts", () => {
