@@ -56,9 +56,11 @@ export interface Outcome {
   readonly message: string;
 }
 
-type Step = { kind: "ok" } | { kind: "retry"; reason: string } | { kind: "refuse"; rc: number; reason: string };
-const retry = (reason: string): Step => ({ kind: "retry", reason });
-const refuse = (reason: string, rc: number = LSB.GENERIC): Step => ({ kind: "refuse", rc, reason });
+type Retry = { kind: "retry"; reason: string };
+type Refuse = { kind: "refuse"; rc: number; reason: string };
+type Step = { kind: "ok" } | Retry | Refuse;
+const retry = (reason: string): Retry => ({ kind: "retry", reason });
+const refuse = (reason: string, rc: number = LSB.GENERIC): Refuse => ({ kind: "refuse", rc, reason });
 
 const MDADM_CALL_CAP_MS = 20_000;
 const INITRAMFS_CAP_MS = 180_000;
@@ -104,14 +106,18 @@ class StartRun {
     const inUse = this.diskInUse(disk);
     if (inUse !== undefined) return refuse(inUse);
 
+    // Decide about every holder before changing anything: a refusal leaves the host untouched.
+    const plan = await this.planStops(disk);
+    if (plan.kind !== "ok") return plan;
+
     if (!this.confDone) {
       const conf = this.ensureMdadmConf();
       if (conf.kind !== "ok") return conf;
       this.confDone = true;
     }
 
-    if (disk.mdHolders.length > 0) {
-      const stopped = await this.stopStrayArrays(disk);
+    if (plan.stop.length > 0) {
+      const stopped = await this.stopArrays(plan.stop);
       if (stopped.kind !== "ok") return stopped;
       await this.settle();
       disk = inspectDisk(this.deps.fs, resolved);
@@ -166,8 +172,8 @@ class StartRun {
     return succeeded(examine) ? canonicalUuid(parseMdadmExport(examine.stdout).MD_UUID) : undefined;
   }
 
-  private async stopStrayArrays(disk: DiskInspection): Promise<Step> {
-    const plan: string[] = [];
+  private async planStops(disk: DiskInspection): Promise<{ kind: "ok"; stop: string[] } | Exclude<Step, { kind: "ok" }>> {
+    const stop: string[] = [];
     for (const md of disk.mdHolders) {
       const uuid = await this.identify(md, disk.device);
       const state = readMdArray(this.deps.fs, md)?.arrayState ?? "unknown";
@@ -185,9 +191,13 @@ class StartRun {
         md,
         arrayState: state,
       });
-      plan.push(md);
+      stop.push(md);
     }
-    for (const md of plan) {
+    return { kind: "ok", stop };
+  }
+
+  private async stopArrays(arrays: readonly string[]): Promise<Step> {
+    for (const md of arrays) {
       await this.maskLastResort(md);
       const r = await this.deps.runner.run("mdadm", ["--stop", `/dev/${md}`], { timeoutMs: this.deadline.budget(MDADM_CALL_CAP_MS) });
       if (!succeeded(r)) return retry(`mdadm --stop /dev/${md} failed: ${describeResult(r)}`);
