@@ -13,7 +13,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Lab, labPrerequisites, type GuestNode } from "./lib/lab.js";
 import { say, secs } from "./lib/log.js";
-import { startCluster, locate } from "./lib/pacemaker.js";
+import { startCluster, locateAll } from "./lib/pacemaker.js";
 import { REPO_ROOT } from "./lib/paths.js";
 import {
   ARRAY,
@@ -42,6 +42,7 @@ interface Row {
 }
 
 const rows: Row[] = [];
+const GROUP = ["raid", "fs", "export", "vip"] as const;
 
 async function step<T>(title: string, fn: () => Promise<{ value: T; result: string }>): Promise<T> {
   say(`== ${title}`);
@@ -78,7 +79,9 @@ async function live(): Promise<void> {
     const client = lab.client;
     await step("pmsapp installed in the guests", async () => {
       const files = await node1.must("find /usr/lib/pmsapp /usr/lib/ocf/resource.d/pmsapp /usr/libexec/pmsapp /usr/bin/pmsapp /usr/sbin/pmsappd -maxdepth 1 -type f 2>/dev/null | sort");
-      return { value: undefined, result: `${lab.stage?.how ?? "no stage"}: ${files.trim().split("\n").filter(Boolean).length} files (${lab.stage?.how === "stage-command" ? "staged tree" : "partial: " + (lab.stage?.note ?? "")})` };
+      const count = files.trim().split("\n").filter(Boolean).length;
+      const how = lab.stage?.how === "stage-command" ? "the staged tree" : "a PARTIAL tree (stage command refused, see above)";
+      return { value: undefined, result: `${how}: ${count} pmsapp files in /usr/lib/pmsapp, /usr/lib/ocf, /usr/libexec, /usr/bin, /usr/sbin` };
     });
     const agent = await has(node1, "/usr/lib/ocf/resource.d/pmsapp/raid");
 
@@ -122,7 +125,7 @@ async function live(): Promise<void> {
 <primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="vip-ia"><nvpair id="vip-ip" name="ip" value="10.99.0.100"/><nvpair id="vip-nm" name="cidr_netmask" value="24"/><nvpair id="vip-nic" name="nic" value="eth0"/></instance_attributes><operations><op id="vip-mon" name="monitor" interval="5s" timeout="20s"/></operations></primitive>
 </group>`;
         await node1.must(`mkdir -p ${MOUNTPOINT}; cibadmin -C -o resources -X '${xml.replace(/\n/g, "")}'`, { timeoutMs: 60_000 });
-        const where = await lab.waitFor("group pmsapp started", async () => locate(node1, "vip"), { timeoutMs: 240_000, intervalMs: 2000 });
+        const where = await lab.waitFor("raid, fs, export and vip started on one node", async () => locateAll(node1, GROUP), { timeoutMs: 300_000, intervalMs: 2000 });
         active = where.value;
         return { value: undefined, result: `group started on ${active}` };
       });
@@ -155,10 +158,10 @@ async function live(): Promise<void> {
       await step(`power-kill the active node (${active}): failover`, async () => {
         const killedAt = await lab.kill(active);
         const survivor = lab.nodes.find((n) => n.name !== active && n.running) as GuestNode;
-        const moved = await lab.waitFor("VIP on a survivor", async () => {
-          const where = await locate(survivor, "vip");
-          return where !== undefined && where !== active ? where : false;
-        }, { timeoutMs: 240_000, intervalMs: 1000 });
+        const moved = await lab.waitFor("the group started on a survivor", async () => {
+          const where = await locateAll(survivor, GROUP);
+          return where !== false && where !== active ? where : false;
+        }, { timeoutMs: 300_000, intervalMs: 1000 });
         const w = await writeChecksummed(client, "demo-after-failover.bin", 4);
         active = moved.value;
         return { value: undefined, result: `group on ${moved.value} ${secs(Date.now() - killedAt)} s after the kill; client write ok (${w.seconds.toFixed(1)} s)` };

@@ -53,8 +53,22 @@ export async function startCluster(lab: Lab, init: "fast" | "systemd" = "fast"):
     },
     { timeoutMs: 180_000, intervalMs: 2000 },
   );
-  await lab.node("node1").must("crm_attribute --type crm_config --name stonith-enabled --update false && crm_attribute --type crm_config --name no-quorum-policy --update stop", { timeoutMs: 60_000 });
+  // Under TCG the shell resource agents (IPaddr2, Filesystem, exportfs) need far more than the default
+  // 20 s per operation; a timed-out stop blocks the group for good (no fencing here).
+  await lab
+    .node("node1")
+    .must(
+      "crm_attribute --type crm_config --name stonith-enabled --update false && crm_attribute --type crm_config --name no-quorum-policy --update stop && crm_attribute --type op_defaults --name timeout --update 120s",
+      { timeoutMs: 60_000 },
+    );
   return Date.now() - t0;
+}
+
+/** The node where every one of `resources` is started, or false while they are not all on one node. */
+export async function locateAll(node: GuestNode, resources: readonly string[]): Promise<string | false> {
+  const where = await Promise.all(resources.map((r) => locate(node, r)));
+  const first = where[0];
+  return first !== undefined && where.every((w) => w === first) ? first : false;
 }
 
 /** Where Pacemaker runs a resource now (crm_resource --locate), or undefined. */

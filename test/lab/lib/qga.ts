@@ -208,7 +208,10 @@ export class GuestAgent {
     const { pid } = (await this.serial(() => this.command("guest-exec", args, Math.min(10_000, left())))) as { pid: number };
     let delay = 20;
     for (;;) {
-      const st = (await this.serial(() => this.command("guest-exec-status", { pid }, Math.min(10_000, left())))) as {
+      if (Date.now() >= hostDeadline) {
+        throw new GuestAgentError(`${this.vmName}: ${argv.join(" ").slice(0, 200)} still running ${secs + 5} s after start (the guest did not enforce its deadline: process stuck in the kernel?)`);
+      }
+      const st = (await this.serial(() => this.command("guest-exec-status", { pid }, Math.min(10_000, Math.max(2000, left()))))) as {
         exited: boolean;
         exitcode?: number;
         signal?: number;
@@ -229,9 +232,6 @@ export class GuestAgent {
           timedOut,
           durationMs,
         };
-      }
-      if (Date.now() >= hostDeadline) {
-        throw new GuestAgentError(`${this.vmName}: ${argv.join(" ")} still running ${secs + 5} s after start (guest did not enforce its deadline)`);
       }
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(200, delay * 2);
