@@ -55,7 +55,11 @@ export function rootedFiles(root = "/"): SystemFiles {
         }
         return undefined;
       } catch (e) {
-        rmSync(tmp, { force: true });
+        try {
+          rmSync(tmp, { force: true });
+        } catch {
+          /* the temp file was never created */
+        }
         return `cannot write ${path}: ${(e as Error).message}`;
       }
     },

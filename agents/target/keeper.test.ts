@@ -264,6 +264,74 @@ describe("start: refusals touch nothing", () => {
     untouched(r);
   });
 
+  it("the disk is the root disk (vda, mounted at / in the capture's lsblk)", async () => {
+    const r = bootRace();
+    const out = await startKeeper({ ...config(), backingDevice: "/dev/disk/by-path/pci-0000:00:02.0" }, r.deps);
+    expect(out).toEqual({ rc: 1, message: "refused: /dev/vda is mounted at /: refusing to export a disk in use by a filesystem" });
+    untouched(r);
+  });
+
+  it("the disk is used as swap", async () => {
+    const r = bootRace();
+    r.host.swaps = ["/dev/vdb partition 262140 0 -2"];
+    expect((await startKeeper(config(), r.deps)).message).toBe("refused: /dev/vdb is used as swap: refusing to export it");
+    untouched(r);
+  });
+
+  it("the disk is held by something other than md", async () => {
+    const r = bootRace();
+    r.host.extraHolders.set("vdb", ["dm-0"]);
+    expect((await startKeeper(config(), r.deps)).message).toBe("refused: /dev/vdb is held by dm-0 (not md): refusing to export a disk in use");
+    untouched(r);
+  });
+
+  it("/proc/mounts cannot be read: no proof the disk is unused", async () => {
+    const r = bootRace();
+    r.host.mountsUnreadable = true;
+    expect((await startKeeper(config(), r.deps)).message).toMatch(/^refused: cannot read \/proc\/mounts/);
+    untouched(r);
+  });
+
+  it("an md holder whose UUID cannot be read is not stopped", async () => {
+    const r = bootRace();
+    const blind = new FakeRunner().answer(["udevadm"], { exitCode: 0 });
+    // mdadm fails on both reads (exit 1, no output); only the exit code matters to the keeper
+    blind.answer(["mdadm"], { exitCode: 1 });
+    const out = await startKeeper(config(), { ...r.deps, runner: blind });
+    expect(out.message).toBe(
+      "refused: md127 holds /dev/vdb but its UUID cannot be read (sysfs, mdadm --detail, mdadm --examine): not stopping an array I cannot identify",
+    );
+    expect(blind.callsTo("mdadm")).toEqual([
+      ["mdadm", "--detail", "--export", "/dev/md127"],
+      ["mdadm", "--examine", "--export", "/dev/vdb"],
+    ]);
+    untouched(r);
+  });
+
+  it("mdadm.conf cannot be written: nothing is stopped or exported", async () => {
+    const r = bootRace();
+    const out = await startKeeper({ ...config(), mdadmConf: "/etc/mdadm/mdadm.conf/sub.conf" }, r.deps);
+    expect(out.rc).toBe(1);
+    expect(out.message).toMatch(/^refused: cannot write \/etc\/mdadm\/mdadm.conf\/sub.conf: .*cannot keep md from re-assembling the disk, so nothing is exported$/);
+    untouched(r);
+  });
+
+  it("tgtadm not installed: exit 5", async () => {
+    const r = rig({ capture: ["raid1-healthy", "node2"], show: { exitCode: null, signal: null, stdout: "", stderr: "", timedOut: false, durationMs: 0, failedToStart: "tgtadm not found in /usr/sbin:/usr/bin:/sbin:/bin" } });
+    const out = await startKeeper(config("", "iqn.2024-01.lab.pmslab:node2.data"), r.deps);
+    expect(out).toEqual({ rc: 5, message: "refused: tgtadm is not installed (tgtadm not found in /usr/sbin:/usr/bin:/sbin:/bin)" });
+  });
+
+  it("tgtd cannot be started: exit 5, nothing exported", async () => {
+    const r = rig({ capture: ["raid1-healthy", "node2"], show: hostShow("show-target--no-tgtd") });
+    const out = await startKeeper(config("", "iqn.2024-01.lab.pmslab:node2.data"), {
+      ...r.deps,
+      spawner: { spawnDetached: async () => ({ ok: false, reason: "tgtd not found in /usr/sbin:/usr/bin:/sbin:/bin" }) },
+    });
+    expect(out).toEqual({ rc: 5, message: "refused: cannot start tgtd: tgtd not found in /usr/sbin:/usr/bin:/sbin:/bin" });
+    expect(mutatingTgtadm(r.runner)).toEqual([]);
+  });
+
   it("the configured tid belongs to another target", async () => {
     const r = rig({ capture: ["raid1-healthy", "node2"], show: hostShow("show-target--two-targets-direct-cidr") });
     const out = await startKeeper({ ...config("", "iqn.2024-01.lab.pmslab:node2.data"), tid: 3 }, r.deps);

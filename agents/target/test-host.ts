@@ -34,6 +34,12 @@ export interface TestHost {
   /** md names stopped so far: their sysfs is gone and they no longer hold anything. */
   readonly stopped: Set<string>;
   extraMounts: string[];
+  /** Lines of /proc/swaps after its header; undefined = no /proc/swaps. */
+  swaps: string[] | undefined;
+  /** Holders added to a device's holders directory (e.g. a dm device on the disk). */
+  extraHolders: Map<string, string[]>;
+  /** Simulate an unreadable /proc/mounts. */
+  mountsUnreadable: boolean;
   livePids: Map<number, string>;
 }
 
@@ -43,10 +49,14 @@ export function testHost(captureDir: string): TestHost {
   const host: TestHost = {
     stopped: new Set(),
     extraMounts: [],
+    swaps: undefined,
+    extraHolders: new Map(),
+    mountsUnreadable: false,
     livePids: new Map(),
     fs: {
       readText(p) {
-        if (p === "/proc/mounts") return mountsFromLsblk(lsblk) + host.extraMounts.map((m) => `${m}\n`).join("");
+        if (p === "/proc/mounts") return host.mountsUnreadable ? undefined : mountsFromLsblk(lsblk) + host.extraMounts.map((m) => `${m}\n`).join("");
+        if (p === "/proc/swaps") return host.swaps === undefined ? undefined : ["Filename Type Size Used Priority", ...host.swaps].join("\n") + "\n";
         const pid = /^\/proc\/(\d+)\/comm$/.exec(p);
         if (pid) return host.livePids.get(Number(pid[1]));
         if (isStoppedMd(p)) return undefined;
@@ -55,7 +65,7 @@ export function testHost(captureDir: string): TestHost {
       readDir(p) {
         if (isStoppedMd(p)) return undefined;
         const holders = /^\/sys\/block\/([^/]+)\/holders$/.exec(p);
-        if (holders) return base.readDir(p)?.filter((h) => !host.stopped.has(h));
+        if (holders) return [...(base.readDir(p) ?? []), ...(host.extraHolders.get(holders[1] ?? "") ?? [])].filter((h) => !host.stopped.has(h));
         return base.readDir(p);
       },
       readLink: (p) => (isStoppedMd(p) ? undefined : base.readLink(p)),
