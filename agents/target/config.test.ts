@@ -68,9 +68,17 @@ describe("parseTargetConfig", () => {
     ["LUN 0", `${GOOD}\nlun = 0`, /lun .* between 1 and 255/],
     ["unknown key", `${GOOD}\nbacking_store = /dev/vdb`, /unknown key\(s\) 'backing_store'/],
     ["syntax", `${GOOD}\nthis is not a line`, /expected 'key = value'/],
+    ["portal with a comma", `${GOOD}\nportal = 10.99.0.11:3260,x`, /portal '10.99.0.11:3260,x' must be an IPv4 address/],
     ["scsi_sn with punctuation", `${GOOD}\nscsi_sn = a-b`, /scsi_sn may only contain/],
   ])("refuses %s with a message naming the problem", (_what, text, message) => {
     expect(errorsOf(text).join("\n")).toMatch(message);
+  });
+
+  it("portal: address with the default or a given port", () => {
+    const a = parseTargetConfig(`${GOOD}\nportal = 10.99.0.13`);
+    expect(a.ok && a.config.portal).toEqual({ address: "10.99.0.13", port: 3260 });
+    const b = parseTargetConfig(`${GOOD}\nportal = 10.99.0.13:3261`);
+    expect(b.ok && b.config.portal).toEqual({ address: "10.99.0.13", port: 3261 });
   });
 
   it("CHAP both set", () => {

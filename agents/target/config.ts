@@ -112,12 +112,24 @@ const schema = z
     bsoflags: z.enum(["direct", "sync"], { error: "bsoflags must be direct or sync (or left unset)" }).optional(),
     udev_settle_timeout_s: intIn(1, 300, "udev_settle_timeout_s").default(10),
     start_timeout_s: intIn(5, 3600, "start_timeout_s").default(90),
+    portal: z
+      .string()
+      .refine((v) => parsePortal(v) !== undefined, { error: (iss) => `portal '${String(iss.input)}' must be an IPv4 address with an optional :port (e.g. 10.99.0.11:3260)` })
+      .optional(),
     tgtd_log: z
       .string()
       .regex(/^\/[A-Za-z0-9._/-]+$/, "tgtd_log must be an absolute path")
       .default("/var/log/pmsapp/tgtd.log"),
   })
   .strict();
+
+/** "10.99.0.11" or "10.99.0.11:3260" -> address and port. */
+export function parsePortal(text: string): { address: string; port: number } | undefined {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(text);
+  if (!m || isIP(m[1] ?? "") !== 4) return undefined;
+  const port = m[2] === undefined ? 3260 : Number(m[2]);
+  return port >= 1 && port <= 65535 ? { address: m[1] as string, port } : undefined;
+}
 
 export interface TargetConfig {
   readonly backingDevice: string;
@@ -140,6 +152,8 @@ export interface TargetConfig {
   readonly udevSettleTimeoutS: number;
   readonly startTimeoutS: number;
   readonly tgtdLog: string;
+  /** Where a tgtd started by the keeper listens; undefined: tgtd's default (all addresses, port 3260). */
+  readonly portal: { readonly address: string; readonly port: number } | undefined;
 }
 
 export type ConfigResult = { readonly ok: true; readonly config: TargetConfig } | { readonly ok: false; readonly errors: readonly string[] };
@@ -211,6 +225,7 @@ export function parseTargetConfig(text: string, fileName = DEFAULT_TARGET_CONF):
       udevSettleTimeoutS: v.udev_settle_timeout_s,
       startTimeoutS: v.start_timeout_s,
       tgtdLog: v.tgtd_log,
+      portal: v.portal !== undefined ? parsePortal(v.portal) : undefined,
     },
   };
 }

@@ -187,6 +187,14 @@ class StartRun {
       }
       const busy = mdInUseReasons(this.deps.fs, md);
       if (busy.length > 0) return refuse(`${md} (the managed array, ${state}) holds ${disk.device} and is ${busy.join("; ")}: refusing to stop it`);
+      if (state !== "inactive") {
+        this.deps.events.warn(
+          "start",
+          "stray-array-was-running",
+          `${md} was running (${state}) from this node's disk, probably started by mdadm-last-resort: this member's event count may have moved on; the raid agent's stale-member checks decide whether it can rejoin`,
+          { md, arrayState: state },
+        );
+      }
       this.note("stray-array-found", `${md} (managed array ${mdadmUuid(uuid)}, ${state}) holds ${disk.device}: auto-assembled at boot; stopping it`, {
         md,
         arrayState: state,
@@ -226,7 +234,7 @@ class StartRun {
     if (first.ok) return { kind: "ok" };
     if (first.notInstalled) return refuse(first.reason, LSB.NOT_INSTALLED);
     if (!first.daemonDown) return retry(`tgtadm --op show failed: ${first.reason}`);
-    const spawned = await this.deps.spawner.spawnDetached(TGTD, tgtdArgv(), this.config.tgtdLog);
+    const spawned = await this.deps.spawner.spawnDetached(TGTD, tgtdArgv(this.config.portal), this.config.tgtdLog);
     if (!spawned.ok) return refuse(`cannot start tgtd: ${spawned.reason}`, LSB.NOT_INSTALLED);
     const err = this.deps.files.writeAtomic(this.deps.pidFile, `${spawned.pid}\n`, 0o644);
     if (err !== undefined) this.deps.events.warn("start", "pidfile-not-written", err);

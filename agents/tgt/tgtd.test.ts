@@ -47,5 +47,6 @@ describe("pid file", () => {
     expect(parsePidFile("42x")).toBeUndefined();
     expect(parsePidFile(undefined)).toBeUndefined();
     expect(tgtdArgv()).toEqual(["-f"]);
+    expect(tgtdArgv({ address: "127.0.0.1", port: 3260 })).toEqual(["-f", "--iscsi", "portal=127.0.0.1:3260"]);
   });
 });

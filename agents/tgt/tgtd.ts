@@ -19,8 +19,9 @@ export interface DaemonSpawner {
   spawnDetached(program: string, args: readonly string[], logFile: string): Promise<SpawnResult>;
 }
 
-export function tgtdArgv(): string[] {
-  return ["-f"];
+/** `tgtd -f`, optionally listening on one portal only (the form used for the host captures). */
+export function tgtdArgv(portal?: { address: string; port: number }): string[] {
+  return portal === undefined ? ["-f"] : ["-f", "--iscsi", `portal=${portal.address}:${portal.port}`];
 }
 
 export function createDetachedSpawner(searchPath: readonly string[] = SYSTEM_PATH): DaemonSpawner {
