@@ -10,6 +10,13 @@
  * AUTO, and a second line for the same UUID would compete with the <ignore> line. The pmsapp raid agent
  * never needs these lines: it assembles by --uuid with an explicit member list.
  *
+ * From mdadm's source (Incremental.c): a conf match whose name is <ignore> ends incremental assembly
+ * ("array containing X is explicitly ignored by mdadm.conf"), and the AUTO policy is only consulted when
+ * no ARRAY line matches (`if (!match && !conf_test_metadata(...))`), hence the commenting-out above.
+ * Explicit `mdadm --assemble <md> --uuid=… <members>` does not consult <ignore> lines (only Incremental,
+ * Monitor, Detail, Create and --scan walk them); the lab verified explicit assembly under `AUTO -all`,
+ * the <ignore> form still has to be proven there (20-reboot scenario).
+ *
  * The edit lives in a marked block, explained in the file itself, rewritten in place on every start (so
  * running start twice changes nothing) and never removed by stop: the disk keeps its superblock.
  */
