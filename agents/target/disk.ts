@@ -18,6 +18,14 @@ export function resolveBackingDevice(fs: HostFs, stablePath: string): ResolvedDi
   if (!fs.exists(`/sys/block/${name}`) && !fs.exists(`/sys/class/block/${name}`)) {
     return { ok: false, missing: false, reason: `backing device ${stablePath} resolves to ${real}, which the kernel does not list as a block device (/sys/class/block/${name})` };
   }
+  const sysPath = fs.realPath(`/sys/block/${name}`) ?? "";
+  if (/\/session\d+\//.test(sysPath)) {
+    return {
+      ok: false,
+      missing: false,
+      reason: `backing device ${stablePath} resolves to ${real}, an iSCSI disk (${sysPath}): export this node's local disk, never a LUN logged in from a target`,
+    };
+  }
   if (/^(md\d+|dm-\d+|loop\d+|sr\d+)$/.test(name)) {
     return { ok: false, missing: false, reason: `backing device ${stablePath} resolves to ${real}: export a physical disk, not an md/dm/loop/optical device` };
   }
@@ -116,11 +124,21 @@ export function mdInUseReasons(fs: HostFs, md: string): string[] {
   return reasons;
 }
 
+/**
+ * Members of an md array other than the backing disk and its partitions (/sys/block/mdX/slaves). A stray
+ * array assembled at boot from this node's disk has none; an array with other members (iSCSI LUNs) is a
+ * real, assembled array and is never the keeper's to stop.
+ */
+export function otherMembers(fs: HostFs, md: string, disk: { name: string; partitions: readonly string[] }): string[] {
+  const own = new Set([disk.name, ...disk.partitions]);
+  return (fs.readDir(`/sys/block/${md}/slaves`) ?? []).filter((m) => !own.has(m));
+}
+
 /** `mdadm --detail --export` / `--examine --export`: KEY=VALUE lines. */
 export function parseMdadmExport(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split("\n")) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    const m = /^(MD_[A-Za-z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) out[m[1] as string] = m[2] as string;
   }
   return out;

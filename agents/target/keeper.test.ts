@@ -332,6 +332,19 @@ describe("start: refusals touch nothing", () => {
     expect(mutatingTgtadm(r.runner)).toEqual([]);
   });
 
+  it("on the node running the array: an iSCSI LUN as backing device is refused, the running array is never stopped", async () => {
+    const r = rig({ capture: ["raid1-healthy"], show: spikeShow("raid1-healthy") });
+    const c = {
+      ...config("", "iqn.2024-01.lab.pmslab:node1.data"),
+      backingDevice: "/dev/disk/by-path/ip-10.99.0.11:3260-iscsi-iqn.2024-01.lab.pmslab:node1.data-lun-1",
+      managedUuid: "1e618de371fb3487b1b62896ad659dc6",
+    };
+    const out = await startKeeper(c, r.deps);
+    expect(out.rc).toBe(1);
+    expect(out.message).toContain("resolves to /dev/sdc, an iSCSI disk");
+    untouched(r);
+  });
+
   it("the configured tid belongs to another target", async () => {
     const r = rig({ capture: ["raid1-healthy", "node2"], show: hostShow("show-target--two-targets-direct-cidr") });
     const out = await startKeeper({ ...config("", "iqn.2024-01.lab.pmslab:node2.data"), tid: 3 }, r.deps);

@@ -30,7 +30,7 @@ import { findTarget, type TgtTarget } from "../tgt/show.js";
 import { aclEntrySpec, TGTD, TgtadmClient, tgtadmArgs, tgtadmReason, type InitiatorSpec } from "../tgt/tgtadm.js";
 import { isTgtdPid, parsePidFile, tgtdArgv, type DaemonSpawner } from "../tgt/tgtd.js";
 import type { TargetConfig } from "./config.js";
-import { canonicalDevicePath, inspectDisk, mdInUseReasons, parseMdadmExport, resolveBackingDevice, type DiskInspection } from "./disk.js";
+import { canonicalDevicePath, inspectDisk, mdInUseReasons, otherMembers, parseMdadmExport, resolveBackingDevice, type DiskInspection } from "./disk.js";
 import type { KeeperEvents } from "./events.js";
 import type { SystemFiles } from "./files.js";
 import { applyAutoassemblyBlock, detectMdadmConf } from "./mdadm-conf.js";
@@ -184,6 +184,10 @@ class StartRun {
         return refuse(
           `${md} (UUID ${mdadmUuid(uuid)}, ${state}) holds ${disk.device} and is not the managed array ${mdadmUuid(this.config.managedUuid)}: not stopping it; stop it yourself if it is not in use, or correct managed_uuid`,
         );
+      }
+      const others = otherMembers(this.deps.fs, md, disk);
+      if (others.length > 0) {
+        return refuse(`${md} (the managed array, ${state}) holds ${disk.device} together with ${others.join(", ")}: an assembled array, not a boot-time stray; refusing to stop it`);
       }
       const busy = mdInUseReasons(this.deps.fs, md);
       if (busy.length > 0) return refuse(`${md} (the managed array, ${state}) holds ${disk.device} and is ${busy.join("; ")}: refusing to stop it`);
