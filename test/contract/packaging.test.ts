@@ -271,6 +271,13 @@ describe.skipIf(missing.length > 0)(`RPM${missing.length > 0 ? ` (skipped until 
             : ["-rwxr-xr-x /etc/rc.d/init.d/pmsappd", "-rwxr-xr-x /etc/rc.d/init.d/pmsapp-target"]),
         ];
         for (const line of expected) expect(files.split("\n"), line).toContain(line);
+        if (f.init === "systemd") {
+          // Both units share /run/pmsapp (tgtd.pid, pmsappd.sock): stopping one must not remove it.
+          for (const unit of ["pmsappd.service", "pmsapp-target.service"]) {
+            const text = readFileSync(join(roots.get(f.dist) as string, "usr/lib/systemd/system", unit), "utf8");
+            expect(text, unit).toMatch(/^RuntimeDirectory=pmsapp\nRuntimeDirectoryMode=0750\nRuntimeDirectoryPreserve=yes$/m);
+          }
+        }
         expect(files).not.toContain(f.init === "systemd" ? "/etc/rc.d/init.d/" : "/usr/lib/systemd/");
       });
 
