@@ -93,3 +93,14 @@ describe("token file", () => {
     expect(readTokenFile(join(dir, "short"))).toMatchObject({ ok: false });
   });
 });
+
+describe("the shipped default config (packaging/config/pmsappd.conf)", () => {
+  it("is valid, and its values are the built-in defaults", async () => {
+    const { readFileSync } = await import("node:fs");
+    const text = readFileSync(new URL("../../packaging/config/pmsappd.conf", import.meta.url), "utf8");
+    const shipped = parseConfigText(text + "\nnode_name = node1\n");
+    const defaults = parseConfigText("node_name = node1\n");
+    expect(shipped.ok).toBe(true);
+    expect(shipped.ok && defaults.ok && shipped.config).toEqual(defaults.ok && defaults.config);
+  });
+});
