@@ -334,6 +334,24 @@ describe.skipIf(missing.length > 0)(`RPM${missing.length > 0 ? ` (skipped until 
       expect(r.stderr, said(r)).toBe("");
     });
 
+    it.skipIf(noOverlay !== undefined)("the installed commands run from their real paths against the shipped /etc/pmsapp defaults", () => {
+      const root = roots.get("el9") as string;
+      const env = { PMSAPP_JOURNAL: join(work, "journal.jsonl") };
+      const cli = inRoot(root, "/usr/bin/pmsapp", ["--help"], env);
+      expect(cli.status, said(cli)).toBe(0);
+      expect(cli.stdout).toContain("usage:");
+      // The daemon's shipped configuration is valid as it is.
+      const daemon = inRoot(root, "/usr/sbin/pmsappd", ["--check"], env);
+      expect(daemon.status, said(daemon)).toBe(0);
+      // The keeper's and swraid's templates name no disk or array yet: refused, with the reason, nothing done.
+      const keeper = inRoot(root, "/usr/libexec/pmsapp/pmsapp-target", ["check-config"], env);
+      expect(keeper.status, said(keeper)).toBe(6);
+      expect(keeper.stdout + keeper.stderr).toContain("backing_device is required");
+      const swraid = inRoot(root, "/usr/libexec/pmsapp/swraid", ["status"], env);
+      expect(swraid.status, said(swraid)).toBe(4);
+      expect(swraid.stdout + swraid.stderr).toContain("uuid");
+    });
+
     it.skipIf(noOverlay !== undefined)("the OCF shim finds its bundle at /usr/lib/pmsapp without any seam, and refuses a bad parameter with 6", () => {
       const root = roots.get("el9") as string;
       const meta = inRoot(root, "/usr/lib/ocf/resource.d/pmsapp/raid", ["meta-data"], { OCF_ROOT: "/usr/lib/ocf" });
