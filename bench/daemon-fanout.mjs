@@ -5,8 +5,8 @@
 // sysfs change, as the kernel would make it. Latency = client receipt - time the bench rewrote the
 // files (one clock, one machine); it includes the daemon's debounce (md_debounce_ms below) and the
 // time the single client process needs to read 1000 sockets.
-//   baseline: 1000 clients, all reading
-//   loaded:   the same 1000 plus 10 clients that never read (Unix socket), while agents write ~450 KB of journal lines
+//   baseline: 1000 clients, all reading, while agents write 200 journal lines of ~2 KB (~400 KB per client)
+//   loaded:   the same, plus 10 clients that never read (on the Unix socket)
 // Printed: p50/p99 delivery latency and the daemon's peak RSS for both, their ratios, and how many slow
 // clients the daemon closed (1013). No assertion: figures only. Needs `npm run build` first.
 import { spawn } from "node:child_process";
@@ -27,6 +27,7 @@ const CLIENTS = Number(process.env.FANOUT_CLIENTS ?? 1000);
 const SLOW = 10;
 const FLIPS = Number(process.env.FANOUT_FLIPS ?? 20);
 const DEBOUNCE_MS = 10;
+const JOURNAL_LINES = 200;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Files under sys/ whose content differs between the two captured states, with each state's content. */
@@ -147,17 +148,13 @@ async function run(label, dir, port, withSlow) {
   const wall0 = Date.now();
   const benchCpu0 = process.cpuUsage();
   const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(d.child.pid))), 50);
-  let journalWriter;
-  if (withSlow) {
-    // Agents writing journal lines: every client (slow ones included) is sent about 450 KB.
-    const line = (i) => JSON.stringify({ time: new Date().toISOString(), agent: "raid", instance: `r${i % 5}`, action: "monitor", kind: "action-end", rc: 0, durationMs: 3, reason: "x".repeat(1800) }) + "\n";
-    let i = 0;
-    journalWriter = setInterval(() => {
-      let chunk = "";
-      for (let k = 0; k < 2 && i < 250; k++, i++) chunk += line(i);
-      if (chunk) appendFileSync(join(dir, "journal", "agents.jsonl"), chunk);
-    }, 20);
-  }
+  // Agents writing journal lines during both runs (the same load side by side): 200 lines of ~2 KB,
+  // spread over the flips, so every client (slow ones included) is sent about 400 KB.
+  const line = (i) => JSON.stringify({ time: new Date().toISOString(), agent: "raid", instance: `r${i % 5}`, action: "monitor", kind: "action-end", rc: 0, durationMs: 3, reason: "x".repeat(1800) }) + "\n";
+  let written = 0;
+  const journalWriter = setInterval(() => {
+    if (written < JOURNAL_LINES) appendFileSync(join(dir, "journal", "agents.jsonl"), line(written++));
+  }, Math.floor((FLIPS * 250) / JOURNAL_LINES));
   const sentAt = new Map();
   for (let flip = 0; flip < FLIPS; flip++) {
     const state = flip % 2 === 0 ? "raid1-member-faulty" : "raid1-healthy";

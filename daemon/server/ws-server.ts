@@ -107,7 +107,8 @@ export class EventServer {
       perMessageDeflate: false,
       maxPayload: options.maxPayloadBytes,
     });
-    options.hub.onEvent((e) => this.broadcast(e.text));
+    // Encoded once per event, not once per client.
+    options.hub.onEvent((e) => this.broadcast(Buffer.from(e.text, "utf8")));
   }
 
   get clientCount(): number {
@@ -294,7 +295,7 @@ export class EventServer {
     setTimeout(() => client.ws.terminate(), this.options.slowCloseGraceMs ?? 2_000).unref();
   }
 
-  private sendTo(client: Client, text: string): void {
+  private sendTo(client: Client, text: string | Buffer): void {
     if (client.closing || client.ws.readyState !== client.ws.OPEN) return;
     if (client.ws.bufferedAmount > this.limits.slowClientBytes) {
       this.options.observer?.closed("slow");
@@ -302,10 +303,10 @@ export class EventServer {
       this.closeClient(client, 1013, "slow consumer: reconnect with since=<epoch>:<seq>");
       return;
     }
-    client.ws.send(text);
+    client.ws.send(text, { binary: false });
   }
 
-  private broadcast(text: string): void {
+  private broadcast(text: string | Buffer): void {
     for (const c of this.clients) this.sendTo(c, text);
   }
 
