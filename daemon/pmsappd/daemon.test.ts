@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { appendJournal } from "../../agents/journal/journal.js";
-import { FakeRunner, capturedResult } from "../../test/support/fake-runner.js";
+import { FakeRunner } from "../../test/support/fake-runner.js";
 import { fixture } from "../../test/support/fixtures.js";
 import { parseConfigText, type DaemonConfig } from "../config/config.js";
 import { replayCapture } from "../model/capture-replay.js";
@@ -56,6 +56,7 @@ describe("pmsappd over a replayed captured node", () => {
   let dir: string;
   let daemon: Daemon;
   let config: DaemonConfig;
+  let runner: FakeRunner;
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "pmsappd-"));
@@ -64,7 +65,8 @@ describe("pmsappd over a replayed captured node", () => {
     const parsed = parseConfigText(configText(dir));
     if (!parsed.ok) throw new Error(parsed.errors.join("; "));
     config = parsed.config;
-    const runner = new FakeRunner().answer(["tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target"], capturedResult(spike("raid1-healthy"), "tgtadm-op-show"));
+    // A captured node replays its captured tgtadm output: no command may run (the runner has no rules).
+    runner = new FakeRunner();
     daemon = new Daemon({ config, configFile: join(dir, "pmsappd.conf"), runner, log, withProcessMetrics: false });
     await daemon.start();
   });
@@ -77,6 +79,8 @@ describe("pmsappd over a replayed captured node", () => {
     const c = follow(`ws+unix:${config.socketPath}:/events`);
     await c.until((f) => f.some((x) => x.type === "snapshot-end"));
     expect(c.frames.filter((f) => f.type === "exists").length).toBe(10);
+    expect(c.frames.some((f) => "kind" in f && f.kind === "lun" && f.state.backingStore === "/dev/vdb")).toBe(true);
+    expect(runner.calls).toEqual([]);
 
     replayCapture(spike("raid1-member-faulty"), join(dir, "host"));
     await c.until(change("member", "md127/sdb"));
@@ -131,4 +135,32 @@ describe("pmsappd over a replayed captured node", () => {
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
     c.ws.close();
   }, 15_000);
+});
+
+describe("pmsappd re-arms its watches when arrays go and come back", () => {
+  it("stopped array: destroy events; re-assembled: create events at the next discovery pass, then watched again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pmsappd-rearm-"));
+    replayCapture(spike("raid1-healthy"), join(dir, "host"));
+    const parsed = parseConfigText(configText(dir).replace("md_poll_ms = 60000", "md_poll_ms = 300"));
+    if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+    const daemon = new Daemon({ config: parsed.config, runner: new FakeRunner(), log, withProcessMetrics: false });
+    await daemon.start();
+    try {
+      const c = follow(`ws+unix:${parsed.config.socketPath}:/events`);
+      await c.until((f) => f.some((x) => x.type === "snapshot-end"));
+      replayCapture(spike("raid1-stopped-examine"), join(dir, "host"));
+      await c.until((f) => f.some((x) => x.type === "destroy" && "kind" in x && x.kind === "array"));
+      replayCapture(spike("raid1-healthy"), join(dir, "host"));
+      await c.until((f) => f.some((x) => x.type === "create" && "kind" in x && x.kind === "array"));
+      const end = Date.now() + 3000;
+      while (!daemon["sysfs"].watchedPaths.includes("/sys/block/md127/md/dev-sdb/state") && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(daemon["sysfs"].watchedPaths).toContain("/sys/block/md127/md/dev-sdb/state");
+      replayCapture(spike("raid1-member-faulty"), join(dir, "host"));
+      await c.until(change("member", "md127/sdb"));
+      c.ws.close();
+    } finally {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

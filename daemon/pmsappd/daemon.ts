@@ -16,7 +16,7 @@ import { EventHub } from "../server/hub.js";
 import { EventServer } from "../server/ws-server.js";
 import { JournalTail } from "../watch/journal-tail.js";
 import { SysfsWatcher, mdWatchPaths, type WatchFn } from "../watch/sysfs-watcher.js";
-import { readTgtTargets } from "../watch/tgt-source.js";
+import { readCapturedTgt, readTgtTargets } from "../watch/tgt-source.js";
 
 export interface DaemonLog {
   info(obj: object, msg: string): void;
@@ -150,7 +150,8 @@ export class Daemon {
     if (this.tgtInFlight || this.stopped) return;
     this.tgtInFlight = true;
     try {
-      const r = await readTgtTargets(this.deps.runner, this.config.tgtTimeoutMs);
+      // A captured node replays its captured `tgtadm --op show` output; a live one asks tgtadm.
+      const r = this.config.hostFormat === "capture" ? readCapturedTgt(this.config.hostRoot) : await readTgtTargets(this.deps.runner, this.config.tgtTimeoutMs);
       const problem = r.ok ? ("notInstalled" in r ? `tgtadm not installed (${r.notInstalled}): no targets watched` : undefined) : r.reason;
       if (problem !== this.lastTgtProblem) {
         if (problem !== undefined) this.deps.log.warn({ problem }, r.ok ? "tgt not watched" : "tgtadm failed; keeping the last known targets");
