@@ -3,8 +3,8 @@
  * older `crm_mon --one-shot --as-xml`) or rgmanager (`clustat -x`), whichever is installed. Both are
  * read-only queries, run through the Runner under a deadline.
  *
- * Note: these parsers were written from the tools' documented XML shapes; no real capture of either
- * output is in test/fixtures yet, so they have no unit test (a lab capture should add one).
+ * The crm_mon parser is tested on real crm_mon 2.1.5 output (captures/pacemaker-2.1.5). The clustat
+ * parser follows the documented `clustat -x` shape; no real capture exists yet, so it is untested.
  */
 import { describeResult, succeeded, type Runner } from "../../agents/system/command.js";
 
@@ -62,6 +62,16 @@ export function parseCrmMonXml(xml: string): ServiceOwner[] {
   return out;
 }
 
+/** The message and errors crm_mon puts in its XML when it fails (e.g. rc 102 "Not connected"). */
+export function crmMonProblem(xml: string): string | undefined {
+  const status = /<status\s([^>]*?)\/?>/.exec(xml);
+  if (status === null) return undefined;
+  const message = attr(` ${status[1]}`, "message");
+  const errors = [...xml.matchAll(/<error>([^<]*)<\/error>/g)].map((m) => m[1]).filter(Boolean);
+  if (message === undefined && errors.length === 0) return undefined;
+  return [message, ...errors].filter(Boolean).join(": ");
+}
+
 /** Services from `clustat -x`: <group name="service:clusvc" state_str="started" owner="pmsapp1" .../> */
 export function parseClustatXml(xml: string): ServiceOwner[] {
   const groups = /<groups>([\s\S]*?)<\/groups>/.exec(xml)?.[1] ?? "";
@@ -78,7 +88,7 @@ export async function clusterOwners(runner: Runner, timeoutMs = 5000): Promise<O
   if (crm.failedToStart === undefined) {
     let r = crm;
     if (!succeeded(r) && r.exitCode === 64) r = await runner.run("crm_mon", ["--one-shot", "--as-xml"], { timeoutMs });
-    if (!succeeded(r)) return { ok: false, reason: `Pacemaker: ${describeResult(r)}` };
+    if (!succeeded(r)) return { ok: false, reason: `Pacemaker: ${crmMonProblem(r.stdout) ?? describeResult(r)}` };
     return { ok: true, manager: "pacemaker", owners: parseCrmMonXml(r.stdout) };
   }
   const clustat = await runner.run("clustat", ["-x"], { timeoutMs });
