@@ -91,10 +91,14 @@ async function live(): Promise<void> {
     });
     for (const n of lab.nodes) await prepareInitiator(n, [1, 2, 3]);
 
-    const md = await step("node1: login to the 3 targets, RAID1 (node1+node2 LUNs), 1 MiB bitmap, ext4", async () => {
+    // With the agent, the mirrors live on node2 and node3 and the service prefers node1: killing the
+    // active node then loses no member. (Killing an active node that also holds a member leaves the
+    // survivors unable to prove they are the freshest copy, and the agent refuses to start them.)
+    const members = agent ? [2, 3] : [1, 2];
+    const md = await step(`node1: login to the 3 targets, RAID1 (node${members[0]}+node${members[1]} LUNs), 1 MiB bitmap, ext4`, async () => {
       const r = await login(node1, [1, 2, 3]);
       if (r.rc !== 0) throw new Error(`login: ${r.stderr}`);
-      const dev = await createArray(node1, { level: 1, members: [1, 2], assumeClean: true });
+      const dev = await createArray(node1, { level: 1, members, assumeClean: true });
       await node1.must(`mkfs.ext4 -q -F -L pmsapp ${dev}`);
       const s = await mdState(node1, dev);
       return { value: dev, result: `${dev} ${s["mdstat"]?.match(/\[[U_]+\]/)?.[0] ?? ""}, bitmap chunk ${Number(s["bitmap/chunksize"]) / 1024} KiB` };
@@ -117,14 +121,20 @@ async function live(): Promise<void> {
         return { value: undefined, result: `3 nodes online after ${secs(ms)} s` };
       });
       await step("Pacemaker: group raid (ocf:pmsapp:raid) + Filesystem + exportfs + IPaddr2", async () => {
-        const targets = `${targetIqn(1)}@${portal(1)} ${targetIqn(2)}@${portal(2)}`;
+        const targets = members.map((m) => `${targetIqn(m)}@${portal(m)}`).join(" ");
         const xml = `<group id="pmsapp">
 <primitive id="raid" class="ocf" provider="pmsapp" type="raid"><instance_attributes id="raid-ia"><nvpair id="raid-md" name="md_device" value="${ARRAY}"/><nvpair id="raid-uuid" name="uuid" value="${uuid}"/><nvpair id="raid-targets" name="targets" value="${targets}"/></instance_attributes><operations><op id="raid-mon" name="monitor" interval="10s" timeout="60s"/><op id="raid-start" name="start" interval="0" timeout="120s"/><op id="raid-stop" name="stop" interval="0" timeout="120s"/></operations></primitive>
 <primitive id="fs" class="ocf" provider="heartbeat" type="Filesystem"><instance_attributes id="fs-ia"><nvpair id="fs-dev" name="device" value="${ARRAY}"/><nvpair id="fs-dir" name="directory" value="${MOUNTPOINT}"/><nvpair id="fs-type" name="fstype" value="ext4"/></instance_attributes><operations><op id="fs-mon" name="monitor" interval="20s" timeout="40s"/></operations></primitive>
 <primitive id="export" class="ocf" provider="heartbeat" type="exportfs"><instance_attributes id="ex-ia"><nvpair id="ex-c" name="clientspec" value="10.99.0.0/24"/><nvpair id="ex-d" name="directory" value="${MOUNTPOINT}"/><nvpair id="ex-f" name="fsid" value="1"/><nvpair id="ex-o" name="options" value="rw,sync,no_root_squash,no_subtree_check"/></instance_attributes><operations><op id="ex-mon" name="monitor" interval="20s" timeout="40s"/></operations></primitive>
 <primitive id="vip" class="ocf" provider="heartbeat" type="IPaddr2"><instance_attributes id="vip-ia"><nvpair id="vip-ip" name="ip" value="10.99.0.100"/><nvpair id="vip-nm" name="cidr_netmask" value="24"/><nvpair id="vip-nic" name="nic" value="eth0"/></instance_attributes><operations><op id="vip-mon" name="monitor" interval="5s" timeout="20s"/></operations></primitive>
 </group>`;
-        await node1.must(`mkdir -p ${MOUNTPOINT}; cibadmin -C -o resources -X '${xml.replace(/\n/g, "")}'`, { timeoutMs: 60_000 });
+        await node1.must(
+          `mkdir -p ${MOUNTPOINT}
+crm_attribute --type rsc_defaults --name resource-stickiness --update 200
+cibadmin -C -o resources -X '${xml.replace(/\n/g, "")}'
+cibadmin -C -o constraints -X '<rsc_location id="pmsapp-prefers-node1" rsc="pmsapp" node="node1" score="100"/>'`,
+          { timeoutMs: 60_000 },
+        );
         const where = await lab.waitFor("raid, fs, export and vip started on one node", async () => locateAll(node1, GROUP), { timeoutMs: 300_000, intervalMs: 2000 });
         active = where.value;
         return { value: undefined, result: `group started on ${active}` };
@@ -166,10 +176,48 @@ async function live(): Promise<void> {
         active = moved.value;
         return { value: undefined, result: `group on ${moved.value} ${secs(Date.now() - killedAt)} s after the kill; client write ok (${w.seconds.toFixed(1)} s)` };
       });
-      await step(`${victim.name} comes back`, async () => {
+      await step(`${victim.name} comes back and rejoins the cluster (the service stays where it is)`, async () => {
         const ms = await lab.restart(victim.name);
         await exportDisk(victim);
-        return { value: undefined, result: `ready in ${secs(ms)} s, target exported again` };
+        await prepareInitiator(victim, [1, 2, 3]);
+        await victim.must("/etc/init.d/rpcbind start >/dev/null; mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd; rpc.nfsd 8 && { pidof rpc.mountd >/dev/null || setsid rpc.mountd >/dev/null 2>&1 </dev/null; }", { timeoutMs: 60_000 });
+        await victim.must("/etc/init.d/corosync start >/dev/null && /etc/init.d/pacemaker start >/dev/null", { timeoutMs: 120_000 });
+        const online = await lab.waitFor(`${victim.name} online in Pacemaker`, async () => {
+          const r = await lab.node(active).sh("crm_mon -1 2>/dev/null | grep -E 'Online:'", { timeoutMs: 20_000 });
+          return r.stdout.includes(victim.name) ? true : false;
+        }, { timeoutMs: 240_000, intervalMs: 2000 });
+        return { value: undefined, result: `ready in ${secs(ms)} s, online in the cluster ${secs(online.ms)} s later; group still on ${active}` };
+      });
+      const activeNode = lab.node(active);
+      const member = lab.node(`node${members.find((m) => `node${m}` !== active) ?? members[0]}`);
+      const mdDev = (await activeNode.must(`readlink -f ${ARRAY}`)).trim();
+      await step(`power-kill ${member.name} (a mirror, not the active node): md on ${active} fails it, NFS goes on`, async () => {
+        await lab.kill(member.name);
+        const f = await lab.waitFor("member faulty", async () => {
+          const s = await mdState(activeNode, mdDev);
+          return Object.entries(s).some(([k, v]) => k.startsWith("dev-") && v.includes("faulty")) && s["degraded"] === "1" ? s : false;
+        }, { timeoutMs: 90_000, intervalMs: 500 });
+        const w = await writeChecksummed(client, "demo-degraded.bin", 4);
+        return { value: undefined, result: `member faulty after ${secs(f.ms)} s; client write while degraded ok (${w.seconds.toFixed(1)} s)` };
+      });
+      await step(`${member.name} returns: its mirror back in the array`, async () => {
+        const ms = await lab.restart(member.name);
+        await exportDisk(member);
+        const n = Number(member.name.slice(4));
+        await lab.waitFor("session back", async () => (await sessionStates(activeNode)).get(targetIqn(n)) === "LOGGED_IN", { timeoutMs: 120_000 });
+        let how = "re-added by the agent";
+        const byAgent = await lab
+          .waitFor("the agent to re-add the member", async () => {
+            const s = await mdState(activeNode, mdDev);
+            return Object.entries(s).some(([k, v]) => k.startsWith("dev-") && !v.includes("faulty")) && Object.keys(s).filter((k) => k.startsWith("dev-")).length === 2 && !Object.values(s).some((v) => v.includes("faulty")) ? s : false;
+          }, { timeoutMs: 90_000, intervalMs: 2000 })
+          .catch(() => undefined);
+        if (byAgent === undefined) {
+          how = "NOT re-added by the agent within 90 s: re-added by hand (mdadm --re-add)";
+          await readdMember(activeNode, mdDev, n);
+        }
+        const s = await waitInSync(lab, activeNode, mdDev, 180_000);
+        return { value: undefined, result: `restart ${secs(ms)} s; ${how}; in sync ${s.value["mdstat"]?.match(/\[[U_]+\]/)?.[0] ?? ""}` };
       });
     } else {
       const activeNode = node1;
