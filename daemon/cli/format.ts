@@ -14,7 +14,7 @@ export const PLAIN: Paint = { red: (s) => s, yellow: (s) => s, dim: (s) => s, bo
 
 export function choosePaint(isTty: boolean, env: NodeJS.ProcessEnv, forced: boolean | undefined): Paint {
   if (forced === false) return PLAIN;
-  return isTty && (env.NO_COLOR === undefined || env.NO_COLOR === "") ? COLOURS : PLAIN;
+  return isTty && (env.NO_COLOR === undefined || env.NO_COLOR === "") && env.TERM !== "dumb" ? COLOURS : PLAIN;
 }
 
 export function showValue(v: AttributeValue | undefined): string {

@@ -35,7 +35,7 @@ One screen: who owns the cluster service (Pacemaker: crm_mon; rgmanager: clustat
 each md array with its members' states and resync progress, each node's iSCSI target with LUNs and
 connected initiators, and the node's iSCSI sessions. Without --node, every peer of the config is
 asked (or only the local daemon when no peers are configured).
-Colours only when stdout is a terminal and NO_COLOR is unset.
+Colours only when stdout is a terminal, NO_COLOR is unset and TERM is not dumb.
 
   --node NAME   ask only this node (a peer name, or the local node's name)
   --cluster     ask every peer (the default when peers are configured)
