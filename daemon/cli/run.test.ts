@@ -74,6 +74,16 @@ describe("pmsapp CLI against real daemons", () => {
     expect(text).not.toMatch(/\x1b\[/); // not a terminal: no colours
   });
 
+  it("status --json: one JSON object per node (with the error for the unreachable one), then the cluster service", async () => {
+    const { cli, out } = io(env);
+    expect(await runCli(["status", "--json"], cli)).toBe(7);
+    const lines = out.map((l) => JSON.parse(l) as { node?: string; ok?: boolean; error?: string; entities?: { kind: string }[]; cluster?: unknown });
+    expect(lines.map((l) => [l.node, l.ok])).toEqual([["node1", true], ["node2", true], ["node3", false], [undefined, undefined]]);
+    expect(lines[0]?.entities?.filter((e) => e.kind === "member").length).toBe(2);
+    expect(lines[2]?.error).toMatch(/connection refused/);
+    expect(lines[3]).toEqual({ cluster: null });
+  });
+
   it("events --cluster --json: one JSON object per line, markers included, each with its node", async () => {
     const { cli, out, err } = io(env);
     expect(await runCli(["events", "--cluster", "--json"], cli)).toBe(7);
