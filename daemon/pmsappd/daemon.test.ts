@@ -164,3 +164,39 @@ describe("pmsappd re-arms its watches when arrays go and come back", () => {
     }
   });
 });
+
+describe("pmsappd token file", () => {
+  it("a new token applies without a restart; a world-readable one is refused and the old one kept", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pmsappd-token-"));
+    replayCapture(spike("raid1-healthy"), join(dir, "host"));
+    const tokenFile = join(dir, "token");
+    writeFileSync(tokenFile, "first-token-0123456789\n", { mode: 0o600 });
+    const parsed = parseConfigText(configText(dir, ["tcp_listen = 127.0.0.1:7480", `token_file = ${tokenFile}`]));
+    if (!parsed.ok) throw new Error(parsed.errors.join("; "));
+    // Port 0 (any free port) for the test; the config file itself refuses port 0.
+    const daemon = new Daemon({ config: { ...parsed.config, tcpListen: { host: "127.0.0.1", port: 0 } }, runner: new FakeRunner(), log, withProcessMetrics: false });
+    await daemon.start();
+    const metrics = (token: string) => fetch(`http://127.0.0.1:${daemon.server.tcpPort}/metrics`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.status);
+    const waitFor = async (pred: () => Promise<boolean>) => {
+      const end = Date.now() + 5000;
+      while (!(await pred())) {
+        if (Date.now() > end) throw new Error("timed out");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      expect(await metrics("first-token-0123456789")).toBe(200);
+      writeFileSync(tokenFile, "second-token-0123456789\n");
+      await waitFor(async () => (await metrics("second-token-0123456789")) === 200);
+      expect(await metrics("first-token-0123456789")).toBe(401);
+      const { chmodSync } = await import("node:fs");
+      writeFileSync(tokenFile, "third-token-0123456789\n");
+      chmodSync(tokenFile, 0o644);
+      await waitFor(async () => logLines.some((l) => l.startsWith("error invalid token file change ignored")));
+      expect(await metrics("second-token-0123456789")).toBe(200);
+    } finally {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

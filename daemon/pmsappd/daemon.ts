@@ -114,10 +114,15 @@ export class Daemon {
     await this.journal.start();
     await this.server.start();
     this.armTimers();
-    if (this.deps.configFile !== undefined) {
-      const file = this.deps.configFile;
-      this.configWatcher = chokidarWatch(file, { ignoreInitial: true, persistent: false, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 } });
-      this.configWatcher.on("change", () => this.reload()).on("add", () => this.reload()).on("error", () => undefined);
+    // The config file and, with TCP, the token file: a new token applies without a restart.
+    const files = [this.deps.configFile, this.config.tcpListen !== undefined ? this.config.tokenFile : undefined].filter((f): f is string => f !== undefined);
+    if (files.length > 0) {
+      this.configWatcher = chokidarWatch(files, { ignoreInitial: true, persistent: false, awaitWriteFinish: { stabilityThreshold: 100, pollInterval: 50 } });
+      const onFile = (path: string): void => {
+        if (path === this.deps.configFile) this.reload();
+        else this.reloadToken();
+      };
+      this.configWatcher.on("change", onFile).on("add", onFile).on("error", () => undefined);
       await new Promise<void>((resolve) => this.configWatcher?.once("ready", () => resolve()));
     }
     this.deps.log.info({ epoch: this.hub.epoch, seq: this.hub.currentSeq, watches: this.sysfs.watchedPaths.length }, "pmsappd started");
@@ -191,6 +196,19 @@ export class Daemon {
     this.server.setLimits(this.limitsOf(next));
     this.armTimers();
     this.deps.log.info({ config: file }, "config reloaded");
+    return true;
+  }
+
+  /** Re-read the token file; a bad one keeps the running token. */
+  reloadToken(): boolean {
+    if (this.config.tcpListen === undefined) return false;
+    const t = readTokenFile(this.config.tokenFile);
+    if (!t.ok) {
+      this.deps.log.error({ errors: [t.reason] }, "invalid token file change ignored; keeping the running token");
+      return false;
+    }
+    this.token = t.token;
+    this.deps.log.info({ tokenFile: this.config.tokenFile }, "token reloaded");
     return true;
   }
 

@@ -65,7 +65,10 @@ async function main(argv: string[]): Promise<number> {
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
-    process.on("SIGHUP", () => daemon.reload());
+    process.on("SIGHUP", () => {
+      daemon.reload();
+      daemon.reloadToken();
+    });
   });
 }
 
