@@ -161,12 +161,21 @@ export function inline(text) {
 
 /** @param {string} text */
 function escapeText(text) {
-  return text.replace(/\\/g, "\\e");
+  return unicodeEscapes(text.replace(/\\/g, "\\e"));
 }
 
 /** In code, a hyphen is a real minus (so options can be searched and copied). @param {string} text */
 function escapeCode(text) {
-  return text.replace(/\\/g, "\\e").replace(/-/g, "\\-");
+  return unicodeEscapes(text.replace(/\\/g, "\\e").replace(/-/g, "\\-"));
+}
+
+/**
+ * Non-ASCII characters as roff's \[uXXXX] escapes: groff reads its input as Latin-1 unless a
+ * preprocessor converts it, so UTF-8 text (an em dash, "·", "…") would come out garbled with warnings.
+ * @param {string} text
+ */
+function unicodeEscapes(text) {
+  return text.replace(/[^\x00-\x7f]/gu, (ch) => `\\[u${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}]`);
 }
 
 /** A line starting with . or ' would be read as a roff request. @param {string} line */

@@ -46,6 +46,13 @@ describe("markdownToMan", () => {
   });
 });
 
+describe("non-ASCII text", () => {
+  it("becomes \\[uXXXX] escapes in text and in code, so groff needs no preprocessor", () => {
+    expect(markdownToMan("refuse \u2014 touching nothing \u00b7 `ARRAY <ignore> UUID=\u2026`\n")).toBe(".PP\nrefuse \\[u2014] touching nothing \\[u00B7] \\fBARRAY <ignore> UUID=\\[u2026]\\fR\n");
+    expect(markdownToMan("```\n\u2192 \u{1F600}\n```\n")).toContain("\n\\[u2192] \\[u1F600]\n");
+  });
+});
+
 describe("inline", () => {
   it("renders code, bold, italic and links, escaping backslashes", () => {
     expect(inline("run `a-b` **now**, *maybe* [docs](https://example.org/x) or [README](README.md) C:\\x")).toBe(
