@@ -61,7 +61,9 @@ export function copiedFiles(init) {
     { src: "packaging/config/target.conf", dest: "etc/pmsapp/target.conf", mode: 0o640, writtenBy: TARGET },
     { src: "packaging/config/pmsappd.conf", dest: "etc/pmsapp/pmsappd.conf", mode: 0o640, writtenBy: DAEMON },
   ];
-  return [...bundles, ...shims, ...services, ...configs];
+  // tgtd.log and (EL6) pmsappd.log in /var/log/pmsapp grow for ever without it.
+  const logrotate = [{ src: "packaging/logrotate/pmsapp", dest: "etc/logrotate.d/pmsapp", mode: 0o644, writtenBy: PACKAGING }];
+  return [...bundles, ...shims, ...services, ...configs, ...logrotate];
 }
 
 /** @param {string} src */

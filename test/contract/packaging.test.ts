@@ -284,6 +284,7 @@ describe.skipIf(missing.length > 0)(`RPM${missing.length > 0 ? ` (skipped until 
       it("marks the configs %config(noreplace) 0640 and the licences %license (%doc on EL6)", () => {
         const flags = query(f.dist, "[%{FILEFLAGS:fflags} %{FILEMODES:perms} %{FILENAMES}\n]").split("\n");
         for (const conf of ["swraid", "target", "pmsappd"]) expect(flags).toContain(`cn -rw-r----- /etc/pmsapp/${conf}.conf`);
+        expect(flags).toContain("cn -rw-r--r-- /etc/logrotate.d/pmsapp");
         // EL6's rpm 4.8 has no %license: the notices are %doc there.
         expect(flags).toContain(`${f.init === "systemd" ? "l" : "d"} -rw-r--r-- /usr/share/licenses/pmsapp/THIRD-PARTY-LICENSES`);
       });
