@@ -10,7 +10,10 @@
  * last wrote; RAID1 runs with 1 member, RAID4/5 with n-1 and RAID6 with n-2 when clean; a dirty degraded
  * parity array can return wrong data for the missing member's blocks.
  */
+import type { OverrideEntry } from "../ledger/record.js";
+import type { LedgerView } from "../ledger/store.js";
 import { hasParity, minimumMembers, type Examine } from "../md/examine.js";
+import { mdadmUuid } from "../md/uuid.js";
 import type { DegradedPolicy } from "./params.js";
 
 /** One configured target as start found it. */
@@ -46,6 +49,12 @@ export interface StartEvidence {
   /** One per configured target, in `targets` order. */
   readonly candidates: readonly Candidate[];
   readonly external?: readonly SlotEvidence[];
+  /** The cluster's ledger as this node sees it (issue 8); absent = none consulted. */
+  readonly ledger?: LedgerView;
+  /** This node's cluster name (for messages and the override command). */
+  readonly node?: string;
+  /** An operator override waiting for a start on this node (`pmsapp override start`). */
+  readonly override?: OverrideEntry;
 }
 
 export type RefusalCode =
@@ -55,6 +64,8 @@ export type RefusalCode =
   | "policy-refuses-degraded"
   | "not-enough-members"
   | "freshness-unproven"
+  | "ledger-says-stale"
+  | "diverged"
   | "dirty-degraded";
 
 export interface MemberVerdict {
@@ -62,6 +73,8 @@ export interface MemberVerdict {
   readonly device?: string;
   readonly slot?: number;
   readonly events?: number;
+  /** The member's device UUID (what the ledger records). */
+  readonly devUuid?: string;
   /** member: assembled; stale: left out (needs a full --add later); rejected: not usable at all. */
   readonly status: "member" | "spare" | "stale" | "rejected" | "absent";
   readonly why?: string;
@@ -81,6 +94,8 @@ export type StartDecision =
       /** Loud facts the operator must see (forced starts, stale members left out). */
       readonly warnings: readonly string[];
       readonly verdicts: readonly MemberVerdict[];
+      /** The operator override this start relies on (start must consume it). */
+      readonly usedOverride?: OverrideEntry;
     }
   | { readonly verdict: "refuse"; readonly code: RefusalCode; readonly reason: string; readonly verdicts: readonly MemberVerdict[] };
 
@@ -128,11 +143,26 @@ export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): St
   // 3. Freshness: the highest event count is the authority; its slot view tells who it saw fail.
   const maxEvents = Math.max(...usable.map(({ sb }) => sb.events));
   const authority = usable.filter(({ sb }) => sb.events === maxEvents).sort((a, b) => (slotOf(a.sb) ?? 1e9) - (slotOf(b.sb) ?? 1e9))[0]!;
+  // A member that the authority records as failed AND that itself records the authority's slot as
+  // missing ran without it while the authority ran without it: two histories (split brain).
+  const authSlot = slotOf(authority.sb);
+  const diverged = new Set(
+    usable
+      .filter(({ sb }) => {
+        const s = slotOf(sb);
+        return sb !== authority.sb && s !== undefined && authSlot !== undefined && authority.sb.arraySlots[s] === "." && sb.arraySlots[authSlot] === ".";
+      })
+      .map(({ sb }) => sb),
+  );
   const fresh: { c: Candidate; sb: Examine; slot: number }[] = [];
   const spares: { c: Candidate; sb: Examine }[] = [];
   for (const { c, sb } of usable) {
     const slot = slotOf(sb);
-    const base = { target: c.target, ...(c.device !== undefined ? { device: c.device } : {}), events: sb.events, ...(slot !== undefined ? { slot } : {}) };
+    const base = { target: c.target, ...(c.device !== undefined ? { device: c.device } : {}), events: sb.events, devUuid: sb.devUuid, ...(slot !== undefined ? { slot } : {}) };
+    if (diverged.has(sb)) {
+      verdicts.push({ ...base, status: "stale", why: `diverged: it ran without ${authority.c.target} while ${authority.c.target} ran without it` });
+      continue;
+    }
     if (sb.events < maxEvents - 1) {
       verdicts.push({ ...base, status: "stale", why: `event count ${sb.events} is behind ${maxEvents}: it missed writes and needs a full re-add` });
       continue;
@@ -157,6 +187,47 @@ export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): St
   const members = [...fresh.map((f) => f.c.device ?? f.c.target), ...spares.map((s) => s.c.device ?? s.c.target)];
   const missing = [...Array(n).keys()].filter((s) => !fresh.some((f) => f.slot === s));
   const staleNotes = verdicts.filter((v) => v.status === "stale").map((v) => `${v.target} left out: ${v.why}`);
+  // `targets` lists the members in slot order; a slot's configured target is only named when that
+  // target is indeed not serving another slot (otherwise the list is not in slot order).
+  const slotName = (s: number): string => {
+    const t = evidence.candidates[s]?.target;
+    return t !== undefined && !fresh.some((f) => f.c.target === t) ? `slot ${s} (${t})` : `slot ${s}`;
+  };
+  const override = evidence.override;
+  const overrideHint = `pmsapp override start --array ${mdadmUuid(evidence.uuid)} --from ${evidence.node ?? "<this node>"} --reason "..."`;
+  /** Refusals the operator's override took responsibility for (each becomes a loud warning). */
+  const overridden: string[] = [];
+
+  // 3b. Divergence refuses whatever the policy: only the operator knows which side's writes to keep.
+  if (diverged.size > 0) {
+    const others = usable.filter(({ sb }) => diverged.has(sb));
+    const why = `the array diverged: ${authority.c.target} (events ${maxEvents}) and ${others.map(({ c, sb }) => `${c.target} (events ${sb.events})`).join(", ")} each ran without the other, so each holds writes the other lacks`;
+    const tie = others.some(({ sb }) => sb.events === maxEvents);
+    if (override === undefined || tie) {
+      const how = tie ? "both sides have the same event count, so even an override cannot tell which to keep: make the side you do not keep unreachable, then override" : `save what you need from the side you do not keep, then ${overrideHint} to start from ${authority.c.target}`;
+      return refuse("diverged", `${why}; ${how}; a diverged member is never re-added automatically`);
+    }
+    overridden.push(why);
+  }
+
+  // 3c. The quorate ledger: a present member the cluster recorded as dropped is behind whatever ran on.
+  const record = evidence.ledger?.kind === "quorate" ? evidence.ledger.record : undefined;
+  if (record !== undefined) {
+    const droppedPresent = fresh.filter((f) => record.failed.some((x) => x.dev === f.sb.devUuid));
+    const inSyncPresent = fresh.filter((f) => record.inSync.some((x) => x.dev === f.sb.devUuid));
+    if (droppedPresent.length > 0 && inSyncPresent.length === 0) {
+      const newer = record.inSync.map((m) => slotName(m.slot)).join(", ") || "no member";
+      const drops = droppedPresent.map((f) => `${f.c.target} as dropped at events ${record.failed.find((x) => x.dev === f.sb.devUuid)?.events ?? "?"}`).join(", ");
+      const why = `the cluster's ledger (written by ${record.writer} at ${record.time}, events ${record.gen}) records ${drops} while ${newer} ran on: the likely newer member is ${newer}`;
+      if (override === undefined) return refuse("ledger-says-stale", `${why}; bring it back, or if it is lost for good: ${overrideHint}`);
+      overridden.push(why);
+    }
+  }
+  /** The ledger proves slot `s` is not newer than the present members: they were all in sync at its last record (and have not fallen behind it), and `s` was in sync with them or dropped. */
+  const ledgerProves = (s: number): boolean =>
+    record !== undefined &&
+    fresh.every((f) => f.sb.events + 1 >= record.gen && record.inSync.some((m) => m.dev === f.sb.devUuid && m.slot === f.slot)) &&
+    (record.inSync.some((m) => m.slot === s) || record.failed.some((m) => m.slot === s));
 
   // 4. Everything present: a normal assembly, no --run.
   if (missing.length === 0) {
@@ -164,12 +235,6 @@ export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): St
   }
 
   // 5. Degraded: policy, md's minimum, freshness, dirty parity.
-  // `targets` lists the members in slot order; a slot's configured target is only named when that
-  // target is indeed not serving another slot (otherwise the list is not in slot order).
-  const slotName = (s: number): string => {
-    const t = evidence.candidates[s]?.target;
-    return t !== undefined && !fresh.some((f) => f.c.target === t) ? `slot ${s} (${t})` : `slot ${s}`;
-  };
   const missingText = missing.map(slotName).join(", ");
   if (policy === "refuse") return refuse("policy-refuses-degraded", `${missingText} missing and degraded=refuse: not starting degraded (${describeVerdicts(verdicts)})`);
   const needed = minimumMembers(first.level, n, true);
@@ -178,16 +243,22 @@ export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): St
   }
   const unproven = missing.filter((s) => {
     if (authority.sb.arraySlots[s] === ".") return false;
+    if (ledgerProves(s)) return false;
     return !(evidence.external ?? []).some((e) => e.slot === s && e.events <= maxEvents);
   });
   const dirtyParity = hasParity(first.level) && !authority.sb.clean;
   const warnings = [...staleNotes];
   if (unproven.length > 0) {
     const why = `the freshest present member ${authority.c.target} (events ${maxEvents}) last saw ${unproven.map(slotName).join(", ")} active: it may hold newer writes`;
-    if (policy !== "force") {
-      return refuse("freshness-unproven", `${why}; bring it back, or start with degraded=force (or a pmsapp override) if it is known to be stale`);
+    if (policy !== "force" && override === undefined) {
+      const outside = evidence.ledger === undefined ? "" : evidence.ledger.kind === "unavailable" ? `; no outside evidence (${evidence.ledger.reason})` : record === undefined ? "; the cluster's ledger has no record of this array" : `; the cluster's ledger (events ${record.gen}) does not show every present member in sync`;
+      return refuse("freshness-unproven", `${why}${outside}; bring ${unproven.map(slotName).join(", ")} back, or if it is known to be stale: ${overrideHint} (or degraded=force)`);
     }
-    warnings.push(`FORCED degraded start: ${why}; writes made there since are lost if it was newer`);
+    if (policy === "force") warnings.push(`FORCED degraded start: ${why}; writes made there since are lost if it was newer`);
+    else overridden.push(why);
+  }
+  if (override !== undefined && overridden.length > 0) {
+    warnings.push(`OVERRIDE by ${override.by} at ${override.time} (${override.reason}), overriding ledger events ${override.overridesGen}: ${overridden.join("; ")}; writes that exist only elsewhere are lost`);
   }
   if (dirtyParity) {
     const why = `${first.level} is dirty (superblock state ${authority.sb.state}) and degraded: parity may be wrong for ${missingText}`;
@@ -203,6 +274,7 @@ export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): St
     reason: `starting degraded without ${missingText}: ${fresh.length} of ${n} current members (events ${maxEvents})${unproven.length === 0 ? ", and the missing ones are known to be behind" : ""}`,
     warnings,
     verdicts,
+    ...(override !== undefined && overridden.length > 0 ? { usedOverride: override } : {}),
   };
 }
 
