@@ -63,17 +63,17 @@ if (!licenceFiles.ok) fail(`third-party licences:\n  - ${licenceFiles.errors.joi
 // The staging command is what %install runs: let it check its inputs here first, so a missing file is
 // reported as itself (and who writes it) instead of deep inside rpmbuild's output.
 const preflight = mkdtempSync(join(tmpdir(), "pmsapp-rpm-preflight-"));
-try {
-  for (const init of new Set(dists.map((d) => (d === "el6" ? "sysv" : "systemd")))) {
-    const st = spawnSync(process.execPath, [join(root, "packaging", "stage.mjs"), "--init", init, join(preflight, init)], { encoding: "utf8" });
-    if (st.status !== 0) {
-      process.stderr.write(st.stderr);
-      fail(`the staging command (--init ${init}) refuses, so rpmbuild's %install would too; nothing was built`);
-    }
+let refused;
+for (const init of new Set(dists.map((d) => (d === "el6" ? "sysv" : "systemd")))) {
+  const st = spawnSync(process.execPath, [join(root, "packaging", "stage.mjs"), "--init", init, join(preflight, init)], { encoding: "utf8" });
+  if (st.status !== 0) {
+    process.stderr.write(st.stderr);
+    refused = init;
+    break;
   }
-} finally {
-  rmSync(preflight, { recursive: true, force: true });
 }
+rmSync(preflight, { recursive: true, force: true });
+if (refused !== undefined) fail(`the staging command (--init ${refused}) refuses, so rpmbuild's %install would too; nothing was built`);
 
 // The source tarball: only what %install (packaging/stage.mjs) reads.
 const name = `${pkg.name}-${pkg.version}`;
