@@ -101,7 +101,7 @@ describe("README install section", () => {
   it("the array is created with the UUID chosen first, the one the 3-node configurations use", () => {
     const sh = blocks("sh").join("\n");
     expect(sh).toMatch(/mdadm --create \/dev\/md0 --uuid=fe26dedf:8930648b:a5a71d3f:48409ac0 --bitmap=internal --level=5 --raid-devices=3/);
-    expect(raidAttributes(clusterConfs[0] ?? "").uuid).toBe("fe26dedf:8930648b:a5a71d3f:48409ac0");
+    for (const conf of clusterConfs) expect(raidAttributes(conf).uuid).toBe("fe26dedf:8930648b:a5a71d3f:48409ac0");
     expect(sh).toMatch(/pcs resource create sharedraid ocf:pmsapp:raid \\\n\s+uuid=fe26dedf:8930648b:a5a71d3f:48409ac0 /);
   });
 
