@@ -30,13 +30,16 @@ function isMissingProperty(stderr: string, exitCode: number | null): boolean {
 
 export type Quorum = { readonly ok: true; readonly quorate: boolean } | { readonly ok: false; readonly reason: string };
 
-/** `crm_node -q`: 1 = quorate, 0 = not; anything else is "cannot tell" (e.g. no controller). */
+/**
+ * `crm_node -q`: prints 1 and exits 0 when quorate; prints 0 and exits 106 when not (both captured on a
+ * live one-node cluster); anything else (no controller: exit 102, nothing printed) is "cannot tell".
+ */
 export async function readQuorum(runner: Runner, timeoutMs: number): Promise<Quorum> {
   const r = await runner.run(CRM_NODE, [...QUORUM_ARGS], { timeoutMs });
-  if (!succeeded(r)) return { ok: false, reason: describeResult(r) };
   const v = r.stdout.trim();
-  if (v === "1") return { ok: true, quorate: true };
-  if (v === "0") return { ok: true, quorate: false };
+  if (succeeded(r) && v === "1") return { ok: true, quorate: true };
+  if (!r.timedOut && r.failedToStart === undefined && (r.exitCode === 0 || r.exitCode === 106) && v === "0") return { ok: true, quorate: false };
+  if (!succeeded(r)) return { ok: false, reason: describeResult(r) };
   return { ok: false, reason: `crm_node -q printed ${JSON.stringify(v.slice(0, 40))}, expected 1 or 0` };
 }
 
