@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { CommandResult } from "../system/command.js";
 import { capturedResult, FakeRunner } from "../../test/support/fake-runner.js";
 import { fixture } from "../../test/support/fixtures.js";
@@ -62,8 +62,14 @@ interface RigOptions {
 const isShow = (argv: readonly string[]): boolean => argv.includes("show");
 const mutatingTgtadm = (runner: FakeRunner) => runner.callsTo("tgtadm").filter((a) => !isShow(a));
 
+const rigRoots: string[] = [];
+afterAll(() => {
+  for (const r of rigRoots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+
 function rig(opts: RigOptions): Rig {
   const root = mkdtempSync(join(tmpdir(), "pmsapp-target-"));
+  rigRoots.push(root);
   mkdirSync(join(root, "etc/mdadm"), { recursive: true });
   // The lab's stock Debian mdadm.conf held only HOMEHOST and MAILADDR (spike README, boot-autoassembled).
   writeFileSync(join(root, "etc/mdadm/mdadm.conf"), "HOMEHOST <system>\nMAILADDR root\n");
