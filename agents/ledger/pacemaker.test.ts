@@ -51,12 +51,18 @@ describe("reading the ledger", () => {
     expect(await store(r).read(UUID)).toMatchObject({ kind: "quorate", record: undefined });
   });
 
-  it("not quorate: no evidence, and the CIB is not even read", async () => {
-    const r = new FakeRunner().answer(["crm_node", "-q"], capturedResult(LIVE, "crm_node-q-without-quorum"));
+  it("not quorate: no evidence; the local copy is kept aside only for an override written on this node", async () => {
+    const r = new FakeRunner().answer(["crm_node", "-q"], capturedResult(LIVE, "crm_node-q-without-quorum")).answer(["crm_attribute"], capturedResult(LIVE, "crm_attribute-query-quiet"));
     const v = await store(r).read(UUID);
-    expect(v).toMatchObject({ kind: "unavailable" });
+    expect(v).toMatchObject({ kind: "unavailable", localRecord: { gen: 26 } });
     expect(v.kind === "unavailable" && v.reason).toMatch(/no quorum/);
-    expect(r.callsTo("crm_attribute")).toEqual([]);
+  });
+
+  it("not quorate and nothing written (the real lone-node answer, rc 105): unavailable without a local record", async () => {
+    const r = new FakeRunner().answer(["crm_node", "-q"], capturedResult(LIVE, "crm_node-q-without-quorum")).answer(["crm_attribute"], capturedResult(LIVE, "crm_attribute-query-missing-without-quorum"));
+    const v = await store(r).read(UUID);
+    expect(v.kind).toBe("unavailable");
+    expect(v.kind === "unavailable" && v.localRecord).toBeUndefined();
   });
 
   it("CIB unreachable (rc 105 but 'Could not connect to the CIB') is not 'never written'", async () => {

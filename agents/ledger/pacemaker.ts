@@ -61,8 +61,12 @@ export class PacemakerLedger implements LedgerStore {
     const source = `${this.name} (${ledgerAttribute(uuid)})`;
     const q = await readQuorum(this.runner, this.budget(PCMK_CALL_MS));
     if (!q.ok) return { kind: "unavailable", source, reason: `cannot tell whether this node has quorum: ${q.reason}` };
-    if (!q.quorate) return { kind: "unavailable", source, reason: "this node's partition has no quorum: its copy of the CIB may be stale" };
     const r = await this.runner.run(CRM_ATTRIBUTE, queryArgs(uuid), { timeoutMs: this.budget(PCMK_CALL_MS) });
+    if (!q.quorate) {
+      const local = succeeded(r) ? parseLedgerRecord(r.stdout.trim()) : undefined;
+      const localRecord = local?.ok === true && local.record.uuid === canonicalUuid(uuid) ? local.record : undefined;
+      return { kind: "unavailable", source, reason: "this node's partition has no quorum: its copy of the CIB may be stale", ...(localRecord ? { localRecord } : {}) };
+    }
     if (isMissingProperty(r.stderr, r.exitCode) && !r.timedOut) return { kind: "quorate", record: undefined, source };
     if (!succeeded(r)) return { kind: "unavailable", source, reason: `cannot read the ledger: ${describeResult(r)}` };
     const parsed = parseLedgerRecord(r.stdout.trim());

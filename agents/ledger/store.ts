@@ -9,7 +9,13 @@ export type LedgerView =
   /** This node is in a quorate partition; `record` is undefined when none was ever written. */
   | { readonly kind: "quorate"; readonly record: LedgerRecord | undefined; readonly source: string }
   /** No trustworthy view: not quorate, no cluster, unreadable or malformed record … */
-  | { readonly kind: "unavailable"; readonly reason: string; readonly source: string };
+  | {
+      readonly kind: "unavailable";
+      readonly reason: string;
+      readonly source: string;
+      /** This node's own copy when it could be read: never evidence, only where an override written here is found. */
+      readonly localRecord?: LedgerRecord;
+    };
 
 export type WriteResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 

@@ -10,6 +10,7 @@ import type { TargetSpec } from "../iscsi/target-spec.js";
 import { matchesByPathName } from "../iscsi/target-spec.js";
 import type { Deadline, Runner } from "../system/command.js";
 import type { HostFs } from "../system/host-fs.js";
+import type { LedgerStore } from "../ledger/store.js";
 import type { RaidParams } from "./params.js";
 import type { Reporter } from "./report.js";
 import { mdKernelName } from "./status-light.js";
@@ -22,6 +23,12 @@ export interface ActionContext {
   readonly reporter: Reporter;
   /** Wait this long (bounded polling only; every loop also checks the deadline). */
   readonly sleep: (ms: number) => Promise<void>;
+  /** Wall clock (ms), for ledger times. */
+  readonly now: () => number;
+  /** Where the array's evidence ledger lives (issue 8); absent = no ledger is read or written. */
+  readonly ledger?: LedgerStore;
+  /** This node's cluster name; the ledger is only written when it is known. */
+  readonly node?: string;
 }
 
 export const BY_PATH = "/dev/disk/by-path";

@@ -17,6 +17,11 @@ import { startArray } from "./start.js";
 import { deepStatus } from "./status-deep.js";
 import { stopArray } from "./stop.js";
 import { validateEnvironment } from "./validate.js";
+import { checkArrayRuns } from "./status-light.js";
+import { hostname } from "node:os";
+import { NoSharedLedger } from "../ledger/local-store.js";
+import { PacemakerLedger, readNodeName } from "../ledger/pacemaker.js";
+import type { LedgerStore } from "../ledger/store.js";
 
 export interface HeavyDeps {
   readonly runner: Runner;
@@ -56,14 +61,11 @@ export async function runHeavyAction(request: HeavyRequest, deps: Partial<HeavyD
     { instance: request.instance, action: request.action, uuid: request.params.uuid, journalFile: journalPath(request.env), startedAt: request.startedAt, now: d.now },
     d.line,
   );
-  const ctx: ActionContext = {
-    params: request.params,
-    runner: d.runner,
-    fs: d.fs,
-    deadline: Deadline.in(Math.max(0, request.budgetMs - (d.now() - request.startedAt)), d.now),
-    reporter,
-    sleep: d.sleep,
-  };
+  const deadline = Deadline.in(Math.max(0, request.budgetMs - (d.now() - request.startedAt)), d.now);
+  const base: ActionContext = { params: request.params, runner: d.runner, fs: d.fs, deadline, reporter, sleep: d.sleep, now: d.now };
+  // The ledger is only consulted where it matters: start, stop, and status of an array that runs here.
+  const needsLedger = request.action === "start" || request.action === "stop" || (request.depth > 0 && checkArrayRuns(d.fs, request.params.uuid, request.params.mdDevice).rc === OCF.SUCCESS);
+  const ctx: ActionContext = needsLedger ? { ...base, ...(await ledgerFor(request, base)) } : base;
   let outcome: Outcome;
   try {
     outcome = await route(request, ctx, d);
@@ -72,6 +74,25 @@ export async function runHeavyAction(request: HeavyRequest, deps: Partial<HeavyD
   }
   reporter.end(outcome.rc, outcome.reason, { face: request.face, depth: request.depth, ...(request.probe ? { probe: true } : {}) });
   return outcome;
+}
+
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/**
+ * Where the evidence ledger lives for this face: the CIB under Pacemaker (node name from the executor's
+ * CRM_meta_on_node, else `crm_node -n`); no shared store under rgmanager and the LSB drop-in.
+ */
+async function ledgerFor(request: HeavyRequest, ctx: ActionContext): Promise<{ ledger: LedgerStore; node?: string }> {
+  if (request.face !== "ocf") {
+    const short = hostname().split(".")[0] ?? "";
+    return { ledger: new NoSharedLedger(), ...(NODE_NAME.test(short) ? { node: short } : {}) };
+  }
+  const ledger = new PacemakerLedger(ctx.runner, (cap) => ctx.deadline.budget(cap));
+  const fromEnv = request.env.OCF_RESKEY_CRM_meta_on_node;
+  if (fromEnv !== undefined && NODE_NAME.test(fromEnv)) return { ledger, node: fromEnv };
+  const n = await readNodeName(ctx.runner, ctx.deadline.budget(5_000));
+  if (!n.ok) ctx.reporter.log("warn", `this node's cluster name is unknown, so the ledger is not written: ${n.reason}`);
+  return { ledger, ...(n.ok ? { node: n.name } : {}) };
 }
 
 async function route(request: HeavyRequest, ctx: ActionContext, d: HeavyDeps): Promise<Outcome> {

@@ -13,6 +13,7 @@ import { findTargetDevice, mdDeviceOccupant, pollUntil, targetSessions, type Act
 import { decideStart, type Candidate, type SlotEvidence } from "./decision.js";
 import type { Outcome } from "./dispatch.js";
 import { checkArrayRuns } from "./status-light.js";
+import { readForStart, recordAfterStart } from "./ledger-io.js";
 
 /** Longest wait for udev to create the by-path links after a login. */
 export const DEVICE_WAIT_MS = 10_000;
@@ -131,9 +132,20 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
     candidates.push({ target: t.text, device: dev.link, superblock: ex.examine });
   }
 
-  // 4. One pure decision.
-  const decision = decideStart({ uuid: p.uuid, candidates, ...(options.external ? { external: options.external } : {}) }, p.degraded);
-  const details = { verdicts: decision.verdicts, policy: p.degraded };
+  // 4. One pure decision, on the superblocks and the cluster's ledger (issue 8).
+  const ledger = await readForStart(ctx);
+  const decision = decideStart(
+    {
+      uuid: p.uuid,
+      candidates,
+      ...(options.external ? { external: options.external } : {}),
+      ...(ledger ? { ledger: ledger.view } : {}),
+      ...(ctx.node !== undefined ? { node: ctx.node } : {}),
+      ...(ledger?.override ? { override: ledger.override } : {}),
+    },
+    p.degraded,
+  );
+  const details = { verdicts: decision.verdicts, policy: p.degraded, ...(ledger ? { ledger: ledger.view.kind === "quorate" ? { source: ledger.view.source, gen: ledger.view.record?.gen ?? null } : { source: ledger.view.source, unavailable: ledger.view.reason } } : {}) };
   if (decision.verdict === "refuse") {
     reporter.decision(`refuse-${decision.code}`, `not starting ${uuid}: ${decision.reason}`, details);
     const rb = await rollback(ctx, opened(), false);
@@ -157,6 +169,7 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
     const rb = await rollback(ctx, opened(), true);
     return { rc: OCF.ERR_GENERIC, reason: `mdadm assembled ${uuid} but the kernel does not show it running (${now.reason})${rb}` };
   }
+  await recordAfterStart(ctx, ledger, decision);
   const degradedNote = decision.degraded ? ` DEGRADED: ${decision.reason}` : "";
   return { rc: OCF.SUCCESS, reason: `${running.reason}${degradedNote}` };
 }

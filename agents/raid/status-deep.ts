@@ -12,6 +12,7 @@ import { describeResult, succeeded } from "../system/command.js";
 import { targetSessions, type ActionContext } from "./context.js";
 import type { Outcome } from "./dispatch.js";
 import { checkArrayRuns } from "./status-light.js";
+import { reconcileRunningArray } from "./ledger-io.js";
 
 export const READ_BLOCK_BYTES = 4096;
 
@@ -60,11 +61,13 @@ export async function deepStatus(ctx: ActionContext, depth: 10 | 20): Promise<Ou
     return { rc: OCF.ERR_GENERIC, reason };
   }
   if (judged.problems.length > 0) reporter.decision("degraded", `${array.device} serves, but: ${judged.problems.join("; ")}`, { problems: judged.problems });
+  // The ledger's member-change record and the automatic re-add happen here, on the node running the array.
+  const ledgerNotes = await reconcileRunningArray(ctx, array);
   if (depth === 20) {
     const read = await readOneBlock(ctx, array.name);
     if (read !== undefined) return { rc: OCF.ERR_GENERIC, reason: read };
   }
-  const note = judged.problems.length > 0 ? ` (degraded: ${judged.problems.join("; ")})` : "";
+  const note = (judged.problems.length > 0 ? ` (degraded: ${judged.problems.join("; ")})` : "") + (ledgerNotes.length > 0 ? `; ${ledgerNotes.join("; ")}` : "");
   return { rc: OCF.SUCCESS, reason: `${base.reason}, depth ${depth} ok${note}` };
 }
 

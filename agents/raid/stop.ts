@@ -5,6 +5,7 @@
  * configured targets' records, in parallel and bounded even when a target is dead. Success only when
  * the array is gone and those sessions are closed.
  */
+import { recordAfterCleanStop } from "./ledger-io.js";
 import { classifyLogout, ISCSIADM, logoutArgs } from "../iscsi/iscsiadm.js";
 import { findMdArrayByUuid, mdHoldersOf } from "../md/array-state.js";
 import { MDADM, stopArgs } from "../md/mdadm.js";
@@ -58,6 +59,7 @@ export async function stopArray(ctx: ActionContext): Promise<Outcome> {
     const gone = await pollUntil(ctx, GONE_WAIT_MS, 100, () => (findMdArrayByUuid(fs, p.uuid) === undefined ? true : undefined));
     if (gone === undefined) return { rc: OCF.ERR_GENERIC, reason: `mdadm --stop ${array.device} returned 0 but the array still runs; sessions left logged in` };
     done.push(`stopped ${array.device}`);
+    if (findMdArrayByUuid(fs, p.uuid) === undefined && array.arrayState !== "inactive") await recordAfterCleanStop(ctx, array);
   }
 
   // Never log out a disk something still holds (e.g. an array assembled outside the cluster).

@@ -79,5 +79,5 @@ export function fakeClock(start = 1_000_000): FakeClock {
 
 export function testContext(params: RaidParams, runner: FakeRunner, fs: HostFs, budgetMs = 60_000): ActionContext & { reporter: Reporter & Recorded; clock: FakeClock } {
   const clock = fakeClock();
-  return { params, runner, fs, deadline: Deadline.in(budgetMs, clock.now), reporter: recordingReporter(), sleep: clock.sleep, clock };
+  return { params, runner, fs, deadline: Deadline.in(budgetMs, clock.now), reporter: recordingReporter(), sleep: clock.sleep, now: clock.now, clock };
 }

@@ -1,0 +1,135 @@
+/**
+ * The agent's ledger I/O inside real actions: start reads the ledger and an override and writes its
+ * record; depth-10 status records a member change. Hosts, superblocks and tool answers are the real
+ * captures (spike-2026-11-24, pacemaker-host-2026-11-24); the ledger store is an in-memory LedgerStore.
+ */
+import { describe, expect, it } from "vitest";
+import { captureHostFs } from "../system/capture-fs.js";
+import { capturedResult, FakeRunner } from "../../test/support/fake-runner.js";
+import { fixture } from "../../test/support/fixtures.js";
+import { recordOverride, recordStart, type LedgerRecord } from "../ledger/record.js";
+import type { LedgerStore, LedgerView, WriteResult } from "../ledger/store.js";
+import { validateParams, type RaidParams } from "./params.js";
+import { startArray } from "./start.js";
+import { deepStatus } from "./status-deep.js";
+import { EMPTY_HOST, phasedHost, testContext } from "./test-support.js";
+
+const spike = (state: string) => fixture("spike-2026-11-24", state);
+const host = (state: string) => captureHostFs(spike(state));
+const UUID = "1e618de371fb3487b1b62896ad659dc6";
+const IQN1 = "iqn.2024-01.lab.pmslab:node1.data";
+const IQN2 = "iqn.2024-01.lab.pmslab:node2.data";
+const LINK1 = `/dev/disk/by-path/ip-10.99.0.11:3260-iscsi-${IQN1}-lun-1`;
+const A = { slot: 0, dev: "32179c5aaa143de39a78e40cfca0c647" };
+const B = { slot: 1, dev: "f3024cad6985555184d38c0ca806b4b8" };
+
+function params(): RaidParams {
+  const r = validateParams({ uuid: UUID, targets: `${IQN1}@10.99.0.11 ${IQN2}@10.99.0.12`, md_device: "/dev/md127" });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.params;
+}
+
+class MemoryLedger implements LedgerStore {
+  readonly name = "memory";
+  readonly writes: LedgerRecord[] = [];
+  constructor(private view: LedgerView) {}
+  async read(): Promise<LedgerView> {
+    return this.view;
+  }
+  async write(record: LedgerRecord): Promise<WriteResult> {
+    this.writes.push(record);
+    this.view = { kind: "quorate", record, source: "memory" };
+    return { ok: true };
+  }
+}
+
+const isLogin = (iqn: string) => (argv: readonly string[]) => argv[0] === "iscsiadm" && argv.includes("--login") && argv.includes(iqn);
+const isAssemble = (argv: readonly string[]) => argv[0] === "mdadm" && argv[1] === "--assemble";
+
+/** node1's target logs in, node2's is dead (captured rc 8); node1's member is the clean-stopped one (events 35, AA). */
+function loneNode1(): FakeRunner {
+  const r = new FakeRunner();
+  r.on({ when: (a) => a[0] === "iscsiadm" && (a.includes("new") || a.includes("update")), answer: { exitCode: 0 } });
+  r.answer(["mdadm", "--examine", "--export", LINK1], capturedResult(spike("raid1-stopped-examine"), "mdadm--examine--export--sda"));
+  r.answer(["mdadm", "--examine", LINK1], capturedResult(spike("raid1-stopped-examine"), "mdadm--examine--sda"));
+  r.on({ when: isLogin(IQN1), answer: { exitCode: 0 } });
+  r.on({ when: isLogin(IQN2), answer: capturedResult(spike("login-dead-target"), "iscsiadm-m-node-login") });
+  r.on({ when: (a) => a.includes("-u"), answer: { exitCode: 0 } });
+  r.answer(["mdadm", "--assemble"], { exitCode: 0 });
+  return r;
+}
+const lifecycle = (r: FakeRunner) => phasedHost(r, [{ fs: EMPTY_HOST }, { after: isLogin(IQN1), fs: host("raid1-stopped-examine") }, { after: isAssemble, fs: host("raid1-healthy") }]);
+const NO_QUORUM = (localRecord?: LedgerRecord): LedgerView => ({ kind: "unavailable", source: "memory", reason: "this node's partition has no quorum: its copy of the CIB may be stale", ...(localRecord ? { localRecord } : {}) });
+
+describe("start with the ledger (row 3: only node1 boots)", () => {
+  it("no quorum: refused, the refusal is a journal decision naming node2's target and the override command; nothing written", async () => {
+    const r = loneNode1();
+    const ledger = new MemoryLedger(NO_QUORUM());
+    const ctx = { ...testContext(params(), r, lifecycle(r)), ledger, node: "node1" };
+    const out = await startArray(ctx);
+    expect(out.rc).toBe(1);
+    expect(ctx.reporter.decisions[0]).toMatchObject({ decision: "refuse-freshness-unproven" });
+    expect(ctx.reporter.decisions[0]?.reason).toContain(`slot 1 (${IQN2}@10.99.0.12)`);
+    expect(ctx.reporter.decisions[0]?.reason).toContain("pmsapp override start --array 1e618de3:71fb3487:b1b62896:ad659dc6 --from node1");
+    expect(r.callsTo("mdadm").some(isAssemble)).toBe(false);
+    expect(ledger.writes).toEqual([]);
+  });
+
+  it("an override written on this node (found in its non-quorate copy) lets it start once; the start record consumes it", async () => {
+    const r = loneNode1();
+    const o = recordOverride(undefined, { uuid: UUID, by: "root", from: "node1", reason: "node2 replaced", time: "2026-11-24T19:00:00.000Z", writer: "node1" });
+    const ledger = new MemoryLedger(NO_QUORUM(o));
+    const ctx = { ...testContext(params(), r, lifecycle(r)), ledger, node: "node1" };
+    const out = await startArray(ctx);
+    expect(out.rc).toBe(0);
+    expect(r.callsTo("mdadm").filter(isAssemble)).toEqual([["mdadm", "--assemble", "/dev/md127", "--uuid=1e618de3:71fb3487:b1b62896:ad659dc6", "--run", LINK1]]);
+    expect(ctx.reporter.decisions.map((d) => d.decision)).toEqual(["assemble-degraded", "override-consumed"]);
+    expect(ctx.reporter.logs.some((l) => l.level === "warn" && /OVERRIDE by root/.test(l.msg))).toBe(true);
+    expect(ledger.writes).toHaveLength(1);
+    expect(ledger.writes[0]).toMatchObject({ event: "start", writer: "node1", gen: 35, inSync: [A], starts: [{ node: "node1", devs: [A.dev] }] });
+    expect(ledger.writes[0]?.overrides[0]?.consumed).toBeDefined();
+  });
+
+  it("quorate ledger with a clean stop of both at 35: node1 starts degraded, records node2's slot as dropped", async () => {
+    const r = loneNode1();
+    const clean = { ...recordStart(undefined, { uuid: UUID, node: "node1", time: "2026-11-24T18:00:00.000Z", gen: 35, inSync: [A, B] }), cleanStop: true };
+    const ledger = new MemoryLedger({ kind: "quorate", record: clean, source: "memory" });
+    const ctx = { ...testContext(params(), r, lifecycle(r)), ledger, node: "node1" };
+    expect((await startArray(ctx)).rc).toBe(0);
+    expect(ledger.writes[0]).toMatchObject({ inSync: [A], failed: [{ ...B, events: 36 }] });
+  });
+});
+
+describe("depth-10 status writes member changes (row 5, first half)", () => {
+  it("node2's member faulty (captured): the ledger records slot 1 dropped at the array's events (26)", async () => {
+    const r = new FakeRunner();
+    r.answer(["mdadm", "--examine", "--export", "/dev/sdc"], capturedResult(spike("raid1-member-faulty"), "mdadm--examine--export--sdc"));
+    r.answer(["mdadm", "--examine", "/dev/sdc"], capturedResult(spike("raid1-member-faulty"), "mdadm--examine--sdc"));
+    const ledger = new MemoryLedger({ kind: "quorate", record: recordStart(undefined, { uuid: UUID, node: "node1", time: "2026-11-24T18:00:00.000Z", gen: 19, inSync: [A, B] }), source: "memory" });
+    const ctx = { ...testContext(params(), r, host("raid1-member-faulty")), ledger, node: "node1" };
+    const out = await deepStatus(ctx, 10);
+    expect(out.rc).toBe(0);
+    expect(ledger.writes).toHaveLength(1);
+    expect(ledger.writes[0]).toMatchObject({ event: "member-change", gen: 26, inSync: [A], failed: [{ ...B, events: 26 }] });
+    expect(ctx.reporter.decisions.map((d) => d.decision)).toEqual(["degraded", "ledger-member-change"]);
+    // node2's session is FREE: no re-add is attempted
+    expect(r.calls.every((c) => c.argv[1] === "--examine")).toBe(true);
+  });
+
+  it("nothing changed since the last record: nothing written", async () => {
+    const r = new FakeRunner();
+    r.answer(["mdadm", "--examine", "--export", "/dev/sdc"], capturedResult(spike("raid1-member-faulty"), "mdadm--examine--export--sdc"));
+    r.answer(["mdadm", "--examine", "/dev/sdc"], capturedResult(spike("raid1-member-faulty"), "mdadm--examine--sdc"));
+    const ledger = new MemoryLedger({ kind: "quorate", record: { ...recordStart(undefined, { uuid: UUID, node: "node1", time: "2026-11-24T18:00:00.000Z", gen: 26, inSync: [A] }), failed: [{ ...B, events: 26 }] }, source: "memory" });
+    const ctx = { ...testContext(params(), r, host("raid1-member-faulty")), ledger, node: "node1" };
+    await deepStatus(ctx, 10);
+    expect(ledger.writes).toEqual([]);
+  });
+
+  it("no quorum: the ledger is left alone", async () => {
+    const ledger = new MemoryLedger(NO_QUORUM());
+    const ctx = { ...testContext(params(), new FakeRunner(), host("raid1-member-faulty")), ledger, node: "node1" };
+    expect((await deepStatus(ctx, 10)).rc).toBe(0);
+    expect(ledger.writes).toEqual([]);
+  });
+});
