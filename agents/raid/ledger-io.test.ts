@@ -133,3 +133,80 @@ describe("depth-10 status writes member changes (row 5, first half)", () => {
     expect(ledger.writes).toEqual([]);
   });
 });
+
+describe("depth-10 status re-adds a returning member (row 5, second half)", () => {
+  // No capture holds "member faulty, session back" (the lab scenario will); derived from raid1-member-faulty
+  // with ONE file changed: node2's session state FREE -> LOGGED_IN. node2's member answers with its captured
+  // raid1-healthy superblock (events 19, AA), as it was when it left.
+  const faulty = host("raid1-member-faulty");
+  const healed = { ...faulty, readText: (p: string) => (p === "/sys/class/iscsi_session/session2/state" ? "LOGGED_IN\n" : faulty.readText(p)) };
+  const LINK2 = `/dev/disk/by-path/ip-10.99.0.12:3260-iscsi-${IQN2}-lun-1`;
+  const dropped = { ...recordStart(undefined, { uuid: UUID, node: "node1", time: "2026-11-24T18:00:00.000Z", gen: 26, inSync: [A] }), failed: [{ ...B, events: 26 }] };
+
+  function runner(): FakeRunner {
+    const r = new FakeRunner();
+    r.answer(["mdadm", "--examine", "--export", "/dev/sdc"], capturedResult(spike("raid1-member-faulty"), "mdadm--examine--export--sdc"));
+    r.answer(["mdadm", "--examine", "/dev/sdc"], capturedResult(spike("raid1-member-faulty"), "mdadm--examine--sdc"));
+    r.answer(["mdadm", "--examine", "--export", LINK2], capturedResult(spike("raid1-healthy"), "mdadm--examine--export--sdb"));
+    r.answer(["mdadm", "--examine", LINK2], capturedResult(spike("raid1-healthy"), "mdadm--examine--sdb"));
+    r.answer(["mdadm", "/dev/md127", "--remove", "failed"], { exitCode: 0 });
+    r.answer(["mdadm", "/dev/md127", "--re-add", LINK2], { exitCode: 0 });
+    return r;
+  }
+
+  it("ledger dropped it at 26, it holds 19 and still sees slot 0 active: remove the failed entry, re-add from the bitmap, journal it", async () => {
+    const r = runner();
+    const ctx = { ...testContext(params(), r, healed), ledger: new MemoryLedger({ kind: "quorate", record: dropped, source: "memory" }), node: "node1" };
+    const out = await deepStatus(ctx, 10);
+    expect(out.rc).toBe(0);
+    expect(out.reason).toMatch(/re-added .*node2.* from the bitmap/);
+    expect(r.callsTo("mdadm").filter((a) => a[1] === "/dev/md127")).toEqual([
+      ["mdadm", "/dev/md127", "--remove", "failed"],
+      ["mdadm", "/dev/md127", "--re-add", LINK2],
+    ]);
+    expect(ctx.reporter.decisions.map((d) => d.decision)).toContain("re-add");
+  });
+
+  it("the ledger started node2 alone since: nothing run, the operator is told the full-resync commands", async () => {
+    const r = runner();
+    const solo = { ...dropped, starts: [{ node: "node2", time: "2026-11-24T18:10:00.000Z", gen: 19, devs: [B.dev] }] };
+    const ctx = { ...testContext(params(), r, healed), ledger: new MemoryLedger({ kind: "quorate", record: solo, source: "memory" }), node: "node1" };
+    await deepStatus(ctx, 10);
+    expect(r.callsTo("mdadm").filter((a) => a[1] === "/dev/md127")).toEqual([]);
+    const d = ctx.reporter.decisions.find((x) => x.decision === "readd-needs-operator");
+    expect(d?.details).toMatchObject({ code: "diverged", commands: [["mdadm", "--zero-superblock", LINK2], ["mdadm", "/dev/md127", "--add", LINK2]] });
+  });
+
+  it("while a recovery runs (captured raid1-recovering) nothing else is re-added", async () => {
+    const r = new FakeRunner();
+    r.answer(["mdadm", "--examine", "--export", "/dev/sdc"], capturedResult(spike("raid1-recovering"), "mdadm--examine--export--sdc"));
+    r.answer(["mdadm", "--examine", "/dev/sdc"], capturedResult(spike("raid1-recovering"), "mdadm--examine--sdc"));
+    const ctx = { ...testContext(params(), r, host("raid1-recovering")), ledger: new MemoryLedger({ kind: "quorate", record: dropped, source: "memory" }), node: "node1" };
+    await deepStatus(ctx, 10);
+    expect(r.calls.filter((c) => c.argv[1] === "/dev/md127")).toEqual([]);
+  });
+});
+
+describe("clean stop", () => {
+  it("after mdadm --stop the members' final superblocks (captured: 35/35, clean) are recorded as a clean stop", async () => {
+    const { stopArray } = await import("./stop.js");
+    const r = new FakeRunner();
+    const isStop = (a: readonly string[]) => a[0] === "mdadm" && a[1] === "--stop";
+    const isLogout = (a: readonly string[]) => a[0] === "iscsiadm" && a.includes("-u");
+    r.answer(["mdadm", "--stop"], { exitCode: 0 });
+    // raid1-healthy names node1's member sdc and node2's sdb; raid1-stopped-examine (same disks, relogged) sda and sdb
+    r.answer(["mdadm", "--examine", "--export", "/dev/sdc"], capturedResult(spike("raid1-stopped-examine"), "mdadm--examine--export--sda"));
+    r.answer(["mdadm", "--examine", "/dev/sdc"], capturedResult(spike("raid1-stopped-examine"), "mdadm--examine--sda"));
+    r.answer(["mdadm", "--examine", "--export", "/dev/sdb"], capturedResult(spike("raid1-stopped-examine"), "mdadm--examine--export--sdb"));
+    r.answer(["mdadm", "--examine", "/dev/sdb"], capturedResult(spike("raid1-stopped-examine"), "mdadm--examine--sdb"));
+    r.on({ when: isLogout, answer: capturedResult(spike("login-dead-target"), "iscsiadm-m-node-logout") });
+    const fs = phasedHost(r, [{ fs: host("raid1-healthy") }, { after: isStop, fs: host("raid1-stopped-examine") }, { after: isLogout, fs: EMPTY_HOST }]);
+    const ledger = new MemoryLedger({ kind: "quorate", record: recordStart(undefined, { uuid: UUID, node: "node1", time: "2026-11-24T18:00:00.000Z", gen: 19, inSync: [A, B] }), source: "memory" });
+    const ctx = { ...testContext(params(), r, fs), ledger, node: "node1" };
+    expect((await stopArray(ctx)).rc).toBe(0);
+    expect(ledger.writes).toEqual([expect.objectContaining({ event: "clean-stop", cleanStop: true, gen: 35, inSync: [A, B], failed: [] })]);
+    // the record is written before the sessions go
+    const order = r.calls.map((c) => (isStop(c.argv) ? "stop" : isLogout(c.argv) ? "logout" : "examine"));
+    expect(order.indexOf("examine")).toBeLessThan(order.indexOf("logout"));
+  });
+});
