@@ -210,3 +210,14 @@ describe("clean stop", () => {
     expect(order.indexOf("examine")).toBeLessThan(order.indexOf("logout"));
   });
 });
+
+describe("healthy array, ledger current", () => {
+  it("costs only the ledger read: no superblock is examined, nothing written", async () => {
+    const r = new FakeRunner();
+    const ledger = new MemoryLedger({ kind: "quorate", record: recordStart(undefined, { uuid: UUID, node: "node1", time: "2026-11-24T18:00:00.000Z", gen: 19, inSync: [A, B] }), source: "memory" });
+    const ctx = { ...testContext(params(), r, host("raid1-healthy")), ledger, node: "node1" };
+    expect((await deepStatus(ctx, 10)).rc).toBe(0);
+    expect(r.calls).toEqual([]);
+    expect(ledger.writes).toEqual([]);
+  });
+});

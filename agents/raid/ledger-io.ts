@@ -104,13 +104,17 @@ export async function reconcileRunningArray(ctx: ActionContext, array: MdArraySt
   let record = view.record;
   const inSyncSlots = array.members.filter((m) => m.slot !== null && m.flags.includes("in_sync") && !m.flags.includes("faulty")).map((m) => m.slot as number).sort((a, b) => a - b);
   const recorded = (record?.inSync ?? []).map((m) => m.slot).sort((a, b) => a - b);
+  const slotsChanged = record === undefined || inSyncSlots.join(",") !== recorded.join(",");
+  const degraded = (array.raidDisks ?? 0) > inSyncSlots.length;
+  // The common case costs only the ledger read: same in-sync slots as recorded, nothing missing.
+  if (!slotsChanged && !degraded) return notes;
   const seen = await observe(ctx, array);
   if (typeof seen === "string") {
     ctx.reporter.log("warn", `ledger not reconciled: ${seen}`);
     return [];
   }
   const sameDevs = seen.inSync.every((m) => record?.inSync.some((r) => r.slot === m.slot && r.dev === m.dev));
-  if (record === undefined || inSyncSlots.join(",") !== recorded.join(",") || !sameDevs) {
+  if (slotsChanged || !sameDevs) {
     const time = new Date(ctx.now()).toISOString();
     const next = recordMemberChange(record, { uuid: ctx.params.uuid, node: ctx.node, time, ...seen });
     const dropped = next.failed.filter((f) => !(record?.failed ?? []).some((x) => x.dev === f.dev));
@@ -118,7 +122,7 @@ export async function reconcileRunningArray(ctx: ActionContext, array: MdArraySt
     await write(ctx, next, `member change (slots ${inSyncSlots.join(",")})`);
     record = next;
   }
-  if ((array.raidDisks ?? 0) <= inSyncSlots.length) return notes;
+  if (!degraded) return notes;
 
   // Returning members: a configured target logged in again whose disk is not an in-sync member.
   const inSyncDisks = new Set(array.members.filter((m) => m.flags.includes("in_sync") && !m.flags.includes("faulty")).map((m) => m.name));
