@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseLedgerRecord } from "../../agents/ledger/record.js";
 import { capturedResult, FakeRunner } from "../../test/support/fake-runner.js";
 import { fixture } from "../../test/support/fixtures.js";
+import { journalLine } from "../model/agent-events.js";
 import { parseOverrideArgs, runOverride } from "./override.js";
 
 const OFFLINE = fixture("pacemaker-host-2026-11-24");
@@ -67,6 +68,8 @@ describe("recording", () => {
     expect(rec.ok && rec.record).toMatchObject({ gen: 26, writer: "node1", event: "override", inSync: [{ slot: 0 }], overrides: [{ by: "alice", from: "node2", reason: "node1's disk is dead", overridesGen: 26, time: "2026-11-24T19:30:00.000Z" }] });
     expect(res.journal).toEqual([expect.objectContaining({ agent: "override", kind: "decision", decision: "override-start", uuid: "1e618de371fb3487b1b62896ad659dc6", details: expect.objectContaining({ by: "alice", from: "node2", overridesGen: 26 }) })]);
     expect(res.out.join(" ")).toMatch(/next start of 1e618de3:71fb3487:b1b62896:ad659dc6 on node2 .*used once/);
+    // pmsappd turns exactly such lines into `agent` events
+    expect(journalLine.safeParse(res.journal[0]).success).toBe(true);
   });
 
   it("a lone node without quorum: the override goes into its own CIB copy, with a note", async () => {
