@@ -67,4 +67,12 @@ describe("updates", () => {
     expect(pendingOverride(o2, "node1")?.reason).toBe("changed my mind");
     expect(o2.inSync).toEqual([A]);
   });
+
+  it("an override not used before the ledger moved on (a start, a member change) is void", () => {
+    const s = recordStart(undefined, { uuid: U, node: "node1", time: at(0), gen: 19, inSync: [A, B] });
+    const o = recordOverride(s, { uuid: U, by: "root", from: "node2", reason: "x", time: at(1), writer: "node2" });
+    expect(pendingOverride(o, "node2")).toBeDefined();
+    expect(pendingOverride(recordStart(o, { uuid: U, node: "node1", time: at(2), gen: 20, inSync: [A, B] }), "node2")).toBeUndefined();
+    expect(pendingOverride(recordMemberChange(o, { uuid: U, node: "node1", time: at(2), gen: 19, inSync: [A] }), "node2")).toBeUndefined();
+  });
 });

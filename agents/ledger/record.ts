@@ -152,9 +152,13 @@ export function recordOverride(prev: LedgerRecord | undefined, o: OverrideReques
   return { ...prev, writer: o.writer, time: o.time, event: "override", overrides };
 }
 
-/** The override waiting for a start on `node`, if any. */
+/**
+ * The override waiting for a start on `node`, if any. It only holds while the ledger is still at the
+ * generation it overrode: once anything was recorded since (a start, a member change, a clean stop) the
+ * situation the operator judged is gone, and a forgotten override must not let a later start through.
+ */
 export function pendingOverride(r: LedgerRecord | undefined, node: string): OverrideEntry | undefined {
-  return r?.overrides.find((x) => x.consumed === undefined && x.from === node);
+  return r?.overrides.find((x) => x.consumed === undefined && x.from === node && x.overridesGen === r.gen && r.event === "override");
 }
 
 /** Mark the pending override of `node` as used (called with the record a start writes). */
