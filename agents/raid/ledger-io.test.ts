@@ -221,3 +221,36 @@ describe("healthy array, ledger current", () => {
     expect(ledger.writes).toEqual([]);
   });
 });
+
+describe("a target with no session while degraded", () => {
+  // Derived from raid1-member-faulty with ONE change: node2's session (session2) is hidden, as after a start
+  // whose login to node2 failed.
+  const faulty = host("raid1-member-faulty");
+  const noSession2 = { ...faulty, readDir: (p: string) => (p === "/sys/class/iscsi_session" ? (faulty.readDir(p) ?? []).filter((n) => n !== "session2") : faulty.readDir(p)) };
+  const dropped = { ...recordStart(undefined, { uuid: UUID, node: "node1", time: "2026-11-24T18:00:00.000Z", gen: 26, inSync: [A] }), failed: [{ ...B, events: 26 }] };
+  function runner(login: Parameters<FakeRunner["answer"]>[1]): FakeRunner {
+    const r = new FakeRunner();
+    r.answer(["mdadm", "--examine", "--export", "/dev/sdc"], capturedResult(spike("raid1-member-faulty"), "mdadm--examine--export--sdc"));
+    r.answer(["mdadm", "--examine", "/dev/sdc"], capturedResult(spike("raid1-member-faulty"), "mdadm--examine--sdc"));
+    r.on({ when: isLogin(IQN2), answer: login });
+    return r;
+  }
+
+  it("still dead (captured login rc 8): one bounded login attempt, no journal noise", async () => {
+    const r = runner(capturedResult(spike("login-dead-target"), "iscsiadm-m-node-login"));
+    const ctx = { ...testContext(params(), r, noSession2), ledger: new MemoryLedger({ kind: "quorate", record: dropped, source: "memory" }), node: "node1" };
+    expect((await deepStatus(ctx, 10)).rc).toBe(0);
+    const logins = r.calls.filter((c) => isLogin(IQN2)(c.argv));
+    expect(logins).toHaveLength(1);
+    expect(logins[0]?.options.timeoutMs).toBe(5000);
+    expect(ctx.reporter.decisions.map((d) => d.decision)).toEqual(["degraded"]);
+  });
+
+  it("answers again: logged in and journaled; the member is judged by the next check", async () => {
+    const r = runner({ exitCode: 0 });
+    const ctx = { ...testContext(params(), r, noSession2), ledger: new MemoryLedger({ kind: "quorate", record: dropped, source: "memory" }), node: "node1" };
+    const out = await deepStatus(ctx, 10);
+    expect(out.reason).toMatch(/logged in to .*node2.* again/);
+    expect(ctx.reporter.decisions.map((d) => d.decision)).toContain("login-returning-target");
+  });
+});

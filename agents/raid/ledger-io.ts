@@ -9,6 +9,7 @@ import type { LedgerRecord, LedgerMember, OverrideEntry } from "../ledger/record
 import { consumeOverride, pendingOverride, recordCleanStop, recordMemberChange, recordStart } from "../ledger/record.js";
 import type { LedgerView } from "../ledger/store.js";
 import type { MdArrayState } from "../md/array-state.js";
+import { classifyLogin, ISCSIADM, loginArgs } from "../iscsi/iscsiadm.js";
 import { examineMember, MDADM } from "../md/mdadm.js";
 import { describeResult, succeeded } from "../system/command.js";
 import { findTargetDevice, targetSessions, type ActionContext } from "./context.js";
@@ -123,6 +124,20 @@ export async function reconcileRunningArray(ctx: ActionContext, array: MdArraySt
     record = next;
   }
   if (!degraded) return notes;
+
+  // A configured target without any session (it was dead when the array started): one bounded login
+  // attempt per check, all in parallel; its device is looked at by the next check.
+  const loginCapMs = (ctx.params.loginTimeoutS * ctx.params.loginRetries + 3) * 1000;
+  const noSession = [...targetSessions(ctx.fs, ctx.params.targets)].filter(([, s]) => s === undefined).map(([t]) => t);
+  await Promise.all(
+    noSession.map(async (t) => {
+      const r = classifyLogin(await ctx.runner.run(ISCSIADM, loginArgs(t), { timeoutMs: ctx.deadline.budget(loginCapMs) }));
+      if (r.kind === "logged-in") {
+        ctx.reporter.decision("login-returning-target", `${t.text} answers again: logged in; its member is judged by the next check`);
+        notes.push(`logged in to ${t.text} again`);
+      } else if (r.kind === "failed") ctx.reporter.log("debug", `${t.text} still unreachable: ${r.reason}`);
+    }),
+  );
 
   // Returning members: a configured target logged in again whose disk is not an in-sync member.
   const inSyncDisks = new Set(array.members.filter((m) => m.flags.includes("in_sync") && !m.flags.includes("faulty")).map((m) => m.name));
