@@ -9,6 +9,7 @@ import type { LedgerStore, LedgerView, WriteResult } from "./store.js";
 
 export class NoSharedLedger implements LedgerStore {
   readonly name = "no shared ledger (rgmanager)";
+  readonly overrides = false;
 
   async read(): Promise<LedgerView> {
     return { kind: "unavailable", source: this.name, reason: "this cluster manager has no replicated store for the ledger, so no outside evidence exists" };

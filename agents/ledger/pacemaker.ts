@@ -53,6 +53,7 @@ export async function readNodeName(runner: Runner, timeoutMs: number): Promise<{
 
 export class PacemakerLedger implements LedgerStore {
   readonly name = "pacemaker CIB";
+  readonly overrides = true;
 
   /** `budget(cap)` returns the time left for one call (the caller's deadline, capped). */
   constructor(private readonly runner: Runner, private readonly budget: (capMs: number) => number) {}

@@ -22,6 +22,8 @@ export type WriteResult = { readonly ok: true } | { readonly ok: false; readonly
 export interface LedgerStore {
   /** Short name for messages, e.g. "pacemaker CIB". */
   readonly name: string;
+  /** Whether `pmsapp override` can record an override in this store. */
+  readonly overrides: boolean;
   read(uuid: string): Promise<LedgerView>;
   write(record: LedgerRecord): Promise<WriteResult>;
 }

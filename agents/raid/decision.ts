@@ -55,6 +55,8 @@ export interface StartEvidence {
   readonly node?: string;
   /** An operator override waiting for a start on this node (`pmsapp override start`). */
   readonly override?: OverrideEntry;
+  /** False where no override can be recorded (rgmanager): refusals then point to degraded=force. */
+  readonly overridePossible?: boolean;
 }
 
 export type RefusalCode =
@@ -194,7 +196,10 @@ export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): St
     return t !== undefined && !fresh.some((f) => f.c.target === t) ? `slot ${s} (${t})` : `slot ${s}`;
   };
   const override = evidence.override;
-  const overrideHint = `pmsapp override start --array ${mdadmUuid(evidence.uuid)} --from ${evidence.node ?? "<this node>"} --reason "..."`;
+  const overrideHint =
+    evidence.overridePossible === false
+      ? "start it once with degraded=force (this cluster manager keeps no override)"
+      : `pmsapp override start --array ${mdadmUuid(evidence.uuid)} --from ${evidence.node ?? "<this node>"} --reason "..."`;
   /** Refusals the operator's override took responsibility for (each becomes a loud warning). */
   const overridden: string[] = [];
 

@@ -218,3 +218,13 @@ describe("3-node RAID5", () => {
     expect(forced.verdict === "assemble" && forced.warnings.join(" ")).toMatch(/FORCED start of a dirty degraded raid5/);
   });
 });
+
+describe("rgmanager (no shared ledger)", () => {
+  it("row 2 under rgmanager: refused, pointing to degraded=force since no override can be recorded", () => {
+    const none: LedgerView = { kind: "unavailable", source: "no shared ledger (rgmanager)", reason: "this cluster manager has no replicated store for the ledger, so no outside evidence exists" };
+    const d = decideStart(ev(RAID1, "node2", [absent(1), member(2, "raid1-healthy", "sdb")], { ledger: none, overridePossible: false }), "safe");
+    expect(d).toMatchObject({ verdict: "refuse", code: "freshness-unproven" });
+    expect(d.reason).toMatch(/degraded=force/);
+    expect(d.reason).not.toMatch(/pmsapp override/);
+  });
+});

@@ -31,6 +31,7 @@ function params(): RaidParams {
 
 class MemoryLedger implements LedgerStore {
   readonly name = "memory";
+  readonly overrides = true;
   readonly writes: LedgerRecord[] = [];
   constructor(private view: LedgerView) {}
   async read(): Promise<LedgerView> {

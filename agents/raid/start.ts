@@ -142,6 +142,7 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
       ...(ledger ? { ledger: ledger.view } : {}),
       ...(ctx.node !== undefined ? { node: ctx.node } : {}),
       ...(ledger?.override ? { override: ledger.override } : {}),
+      ...(ctx.ledger !== undefined ? { overridePossible: ctx.ledger.overrides } : {}),
     },
     p.degraded,
   );
