@@ -84,7 +84,7 @@ describe("start with the ledger (row 3: only node1 boots)", () => {
     const out = await startArray(ctx);
     expect(out.rc).toBe(0);
     expect(r.callsTo("mdadm").filter(isAssemble)).toEqual([["mdadm", "--assemble", "/dev/md127", "--uuid=1e618de3:71fb3487:b1b62896:ad659dc6", "--run", LINK1]]);
-    expect(ctx.reporter.decisions.map((d) => d.decision)).toEqual(["assemble-degraded", "override-consumed"]);
+    expect(ctx.reporter.decisions.map((d) => d.decision)).toEqual(["override-consumed", "assemble-degraded"]);
     expect(ctx.reporter.logs.some((l) => l.level === "warn" && /OVERRIDE by root/.test(l.msg))).toBe(true);
     expect(ledger.writes).toHaveLength(1);
     expect(ledger.writes[0]).toMatchObject({ event: "start", writer: "node1", gen: 35, inSync: [A], starts: [{ node: "node1", devs: [A.dev] }] });
@@ -98,6 +98,21 @@ describe("start with the ledger (row 3: only node1 boots)", () => {
     const ctx = { ...testContext(params(), r, lifecycle(r)), ledger, node: "node1" };
     expect((await startArray(ctx)).rc).toBe(0);
     expect(ledger.writes[0]).toMatchObject({ inSync: [A], failed: [{ ...B, events: 36 }] });
+  });
+});
+
+describe("a degraded start the cluster cannot learn about", () => {
+  it("quorate ledger but the write fails: refused before any assembly, sessions this start opened are closed", async () => {
+    const r = loneNode1();
+    const clean = { ...recordStart(undefined, { uuid: UUID, node: "node1", time: "2026-11-24T18:00:00.000Z", gen: 35, inSync: [A, B] }), cleanStop: true };
+    const ledger = new MemoryLedger({ kind: "quorate", record: clean, source: "memory" });
+    ledger.write = async () => ({ ok: false, reason: "cannot write the ledger: crm_attribute: exit 102" });
+    const ctx = { ...testContext(params(), r, lifecycle(r)), ledger, node: "node1" };
+    const out = await startArray(ctx);
+    expect(out.rc).toBe(1);
+    expect(out.reason).toMatch(/could not be recorded in the cluster's ledger .*roll the array back/);
+    expect(r.callsTo("mdadm").some(isAssemble)).toBe(false);
+    expect(ctx.reporter.decisions.map((d) => d.decision)).toEqual(["ledger-write-failed", "refuse-ledger-unwritable"]);
   });
 });
 

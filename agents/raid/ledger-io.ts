@@ -34,16 +34,27 @@ export async function readForStart(ctx: ActionContext): Promise<StartLedger | un
   return { view, record, override };
 }
 
-async function write(ctx: ActionContext, record: LedgerRecord, what: string): Promise<void> {
-  if (ctx.ledger === undefined) return;
+async function write(ctx: ActionContext, record: LedgerRecord, what: string): Promise<string | undefined> {
+  if (ctx.ledger === undefined) return undefined;
   const w = await ctx.ledger.write(record);
-  if (w.ok) ctx.reporter.log("info", `ledger written: ${what}`, { gen: record.gen, inSync: record.inSync, failed: record.failed });
-  else ctx.reporter.decision("ledger-write-failed", `could not record ${what} in the ${ctx.ledger.name}: ${w.reason}; the next start has less evidence`);
+  if (w.ok) {
+    ctx.reporter.log("info", `ledger written: ${what}`, { gen: record.gen, inSync: record.inSync, failed: record.failed });
+    return undefined;
+  }
+  ctx.reporter.decision("ledger-write-failed", `could not record ${what} in the ${ctx.ledger.name}: ${w.reason}; the next start has less evidence`);
+  return w.reason;
 }
 
-/** After a successful assembly: the members it used, at the freshest count it saw. */
-export async function recordAfterStart(ctx: ActionContext, ledger: StartLedger | undefined, decision: Extract<StartDecision, { verdict: "assemble" }>): Promise<void> {
-  if (ctx.ledger === undefined || ledger === undefined || ctx.node === undefined) return;
+/**
+ * Record a start: the members it assembles, at the freshest count it saw. A degraded start is recorded
+ * BEFORE the assembly, and must be: if the cluster never learns that this node ran without some members,
+ * a later start from those members would look proven and roll the array back. So the caller refuses a
+ * degraded start when this returns a reason. A full start is recorded after the assembly (nothing to
+ * protect: every member is current). Returns why the record could not be written, if it could not.
+ */
+export async function recordStartInLedger(ctx: ActionContext, ledger: StartLedger | undefined, decision: Extract<StartDecision, { verdict: "assemble" }>): Promise<string | undefined> {
+  if (ctx.ledger === undefined || ledger === undefined) return undefined;
+  if (ctx.node === undefined) return ledger.view.kind === "quorate" ? "this node's cluster name is unknown" : undefined;
   const members = decision.verdicts.filter((v) => v.status === "member" && v.slot !== undefined && v.devUuid !== undefined);
   const inSync: LedgerMember[] = members.map((v) => ({ slot: v.slot as number, dev: v.devUuid as string }));
   const gen = Math.max(0, ...members.map((v) => v.events ?? 0));
@@ -56,7 +67,9 @@ export async function recordAfterStart(ctx: ActionContext, ledger: StartLedger |
     record = consumeOverride(withOverride, ctx.node, time);
     ctx.reporter.decision("override-consumed", `start used the override by ${decision.usedOverride.by} of ${decision.usedOverride.time} (${decision.usedOverride.reason})`, { override: decision.usedOverride });
   }
-  await write(ctx, record, `start on ${ctx.node} with slots ${inSync.map((m) => m.slot).join(",")} at events ${gen}`);
+  const failed = await write(ctx, record, `start on ${ctx.node} with slots ${inSync.map((m) => m.slot).join(",")} at events ${gen}`);
+  // Without quorum nothing could be relied on anyway (only an override got here): not a reason to refuse.
+  return ledger.view.kind === "quorate" ? failed : undefined;
 }
 
 /** The in-sync members of an array and the freshest event count among them, from their superblocks. */

@@ -13,7 +13,7 @@ import { findTargetDevice, mdDeviceOccupant, pollUntil, targetSessions, type Act
 import { decideStart, type Candidate, type SlotEvidence } from "./decision.js";
 import type { Outcome } from "./dispatch.js";
 import { checkArrayRuns } from "./status-light.js";
-import { readForStart, recordAfterStart } from "./ledger-io.js";
+import { readForStart, recordStartInLedger } from "./ledger-io.js";
 
 /** Longest wait for udev to create the by-path links after a login. */
 export const DEVICE_WAIT_MS = 10_000;
@@ -152,6 +152,17 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
     const rb = await rollback(ctx, opened(), false);
     return { rc: OCF.ERR_GENERIC, reason: `not starting ${uuid}: ${decision.reason}${rb}` };
   }
+  // A degraded start is in the cluster's ledger before it happens, or it does not happen.
+  if (decision.degraded) {
+    const unrecorded = await recordStartInLedger(ctx, ledger, decision);
+    if (unrecorded !== undefined) {
+      const reason = `not starting ${uuid} degraded: the start could not be recorded in the cluster's ledger (${unrecorded}), and an unrecorded degraded start lets a later start from the left-out members roll the array back`;
+      reporter.decision("refuse-ledger-unwritable", reason);
+      const rb = await rollback(ctx, opened(), false);
+      return { rc: OCF.ERR_GENERIC, reason: `${reason}${rb}` };
+    }
+  }
+
   reporter.decision(decision.force ? "force-assemble" : decision.degraded ? "assemble-degraded" : "assemble", decision.reason, { ...details, run: decision.run, force: decision.force });
   for (const w of decision.warnings) reporter.log("warn", w, { uuid });
 
@@ -170,7 +181,7 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
     const rb = await rollback(ctx, opened(), true);
     return { rc: OCF.ERR_GENERIC, reason: `mdadm assembled ${uuid} but the kernel does not show it running (${now.reason})${rb}` };
   }
-  await recordAfterStart(ctx, ledger, decision);
+  if (!decision.degraded) await recordStartInLedger(ctx, ledger, decision);
   const degradedNote = decision.degraded ? ` DEGRADED: ${decision.reason}` : "";
   return { rc: OCF.SUCCESS, reason: `${running.reason}${degradedNote}` };
 }
