@@ -42,7 +42,6 @@ export async function run(argv: readonly string[], options: HostOptions = {}): P
     stripFinalNewline: false,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     ...(options.input !== undefined ? { input: options.input } : { stdin: "ignore" as const }),
-    ...(options.onLine !== undefined ? { lines: false } : {}),
   });
   if (options.onLine !== undefined) {
     const onLine = options.onLine;

@@ -50,7 +50,7 @@ export class LabCommandError extends Error {
 
 /** One VM as a scenario sees it. */
 export class GuestNode {
-  constructor(readonly vm: Vm, private readonly lab: Lab) {}
+  constructor(readonly vm: Vm) {}
 
   get name(): string {
     return this.vm.spec.name;
@@ -99,10 +99,6 @@ export class GuestNode {
 
   toString(): string {
     return this.name;
-  }
-
-  lab_(): Lab {
-    return this.lab;
   }
 }
 
@@ -206,11 +202,11 @@ export class Lab {
   }
 
   node(name: string): GuestNode {
-    return new GuestNode(this.vm(name), this);
+    return new GuestNode(this.vm(name));
   }
 
   get nodes(): GuestNode[] {
-    return this.vms.filter((v) => v.spec.dataSerial !== undefined).map((v) => new GuestNode(v, this));
+    return this.vms.filter((v) => v.spec.dataSerial !== undefined).map((v) => new GuestNode(v));
   }
 
   get client(): GuestNode {

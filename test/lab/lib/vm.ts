@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { must, run } from "./host.js";
 import type { LabImage } from "./image.js";
 import { killAndWait, qemuPidFrom } from "./lock.js";
-import { address, createTap, network, type NetName } from "./network.js";
+import { address, createTap, type NetName } from "./network.js";
 import { NETNS, RUN_DIR } from "./paths.js";
 import { GuestAgent } from "./qga.js";
 
@@ -191,5 +191,3 @@ export class Vm {
     return existsSync(this.path("console.log"));
   }
 }
-
-export { network };
