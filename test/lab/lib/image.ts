@@ -116,11 +116,21 @@ export async function ensureImage(): Promise<LabImage> {
   };
   if (existsSync(join(dir, "manifest.json"))) {
     say(`image ${key} reused (kernel ${rootfs.kernelVersion}) in ${secs(Date.now() - t0)} s`);
-    return image;
+  } else {
+    await buildImage(rootfs, image);
+    say(`image ${key} built in ${secs(Date.now() - t0)} s`);
   }
-  await buildImage(rootfs, image);
-  say(`image ${key} built in ${secs(Date.now() - t0)} s`);
+  pruneOtherBuilds([`rootfs-${rootfs.key}`, `image-${key}`]);
   return image;
+}
+
+/** Old layers are never reused once their inputs changed: keep only the current ones (~1.5 GB). */
+function pruneOtherBuilds(keep: readonly string[]): void {
+  for (const name of readdirSync(CACHE_DIR)) {
+    if (!/^(rootfs|image)-[0-9a-f]{16}$/.test(name) || keep.includes(name)) continue;
+    rmSync(join(CACHE_DIR, name), { recursive: true, force: true });
+    say(`removed outdated ${name} from the cache`);
+  }
 }
 
 async function ensureRootfs(): Promise<RootfsManifest> {
