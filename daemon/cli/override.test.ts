@@ -105,3 +105,15 @@ describe("recording", () => {
     expect(res.journal).toEqual([]);
   });
 });
+
+describe("pmsapp CLI", () => {
+  it("`pmsapp override` reaches the override command (usage error without a kind's arguments, nothing run)", async () => {
+    const { runCli } = await import("./run.js");
+    const r = new FakeRunner();
+    const err: string[] = [];
+    const code = await runCli(["override", "start", "--array", UUID], { out: () => {}, err: (l) => err.push(l), env: {}, isTty: false, runner: r, interrupted: new Promise(() => {}) });
+    expect(code).toBe(2);
+    expect(err.join(" ")).toMatch(/--from, --reason required/);
+    expect(r.calls).toEqual([]);
+  });
+});
