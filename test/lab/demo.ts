@@ -65,6 +65,17 @@ function printTable(mode: string): void {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
+let eventLinesShown = 0;
+
+/** Print what node2's `pmsapp events --follow` received since the last call. */
+async function showEvents(node: GuestNode): Promise<void> {
+  const r = await node.sh("cat /tmp/pmsapp-events.log 2>/dev/null", { timeoutMs: 20_000 }).catch(() => undefined);
+  if (r === undefined) return;
+  const lines = r.stdout.split("\n").filter(Boolean);
+  for (const l of lines.slice(eventLinesShown)) process.stdout.write(`  events| ${l}\n`);
+  eventLinesShown = lines.length;
+}
+
 async function has(node: GuestNode, path: string): Promise<boolean> {
   return (await node.exec(["test", "-e", path], { timeoutMs: 10_000 })).rc === 0;
 }
@@ -122,7 +133,8 @@ async function live(): Promise<void> {
       });
       await step("Pacemaker: group raid (ocf:pmsapp:raid) + Filesystem + exportfs + IPaddr2", async () => {
         const targets = members.map((m) => `${targetIqn(m)}@${portal(m)}`).join(" ");
-        const xml = `<group id="pmsapp">
+        // Created stopped, so it starts once, on node1, after the location preference exists.
+        const xml = `<group id="pmsapp"><meta_attributes id="pmsapp-meta"><nvpair id="pmsapp-role" name="target-role" value="Stopped"/></meta_attributes>
 <primitive id="raid" class="ocf" provider="pmsapp" type="raid"><instance_attributes id="raid-ia"><nvpair id="raid-md" name="md_device" value="${ARRAY}"/><nvpair id="raid-uuid" name="uuid" value="${uuid}"/><nvpair id="raid-targets" name="targets" value="${targets}"/></instance_attributes><operations><op id="raid-mon" name="monitor" interval="10s" timeout="60s"/><op id="raid-start" name="start" interval="0" timeout="120s"/><op id="raid-stop" name="stop" interval="0" timeout="120s"/></operations></primitive>
 <primitive id="fs" class="ocf" provider="heartbeat" type="Filesystem"><instance_attributes id="fs-ia"><nvpair id="fs-dev" name="device" value="${ARRAY}"/><nvpair id="fs-dir" name="directory" value="${MOUNTPOINT}"/><nvpair id="fs-type" name="fstype" value="ext4"/></instance_attributes><operations><op id="fs-mon" name="monitor" interval="20s" timeout="40s"/></operations></primitive>
 <primitive id="export" class="ocf" provider="heartbeat" type="exportfs"><instance_attributes id="ex-ia"><nvpair id="ex-c" name="clientspec" value="10.99.0.0/24"/><nvpair id="ex-d" name="directory" value="${MOUNTPOINT}"/><nvpair id="ex-f" name="fsid" value="1"/><nvpair id="ex-o" name="options" value="rw,sync,no_root_squash,no_subtree_check"/></instance_attributes><operations><op id="ex-mon" name="monitor" interval="20s" timeout="40s"/></operations></primitive>
@@ -132,7 +144,8 @@ async function live(): Promise<void> {
           `mkdir -p ${MOUNTPOINT}
 crm_attribute --type rsc_defaults --name resource-stickiness --update 200
 cibadmin -C -o resources -X '${xml.replace(/\n/g, "")}'
-cibadmin -C -o constraints -X '<rsc_location id="pmsapp-prefers-node1" rsc="pmsapp" node="node1" score="100"/>'`,
+cibadmin -C -o constraints -X '<rsc_location id="pmsapp-prefers-node1" rsc="pmsapp" node="node1" score="100"/>'
+crm_resource --resource pmsapp --meta --set-parameter target-role --parameter-value Started`,
           { timeoutMs: 60_000 },
         );
         const where = await lab.waitFor("raid, fs, export and vip started on one node", async () => locateAll(node1, GROUP), { timeoutMs: 300_000, intervalMs: 2000 });
@@ -152,6 +165,25 @@ cibadmin -C -o constraints -X '<rsc_location id="pmsapp-prefers-node1" rsc="pmsa
       const w = await writeChecksummed(client, "demo-before.bin", 16);
       return { value: undefined, result: `md5 ${w.md5.slice(0, 12)}…, write+fsync ${w.seconds.toFixed(1)} s` };
     });
+
+    const watcher = node2;
+    if (await has(node1, "/usr/sbin/pmsappd")) {
+      await step("pmsappd on every node; the event stream of node2 followed live", async () => {
+        const started: string[] = [];
+        for (const n of lab.nodes) {
+          await n.sh("mkdir -p /var/log/pmsapp; pidof -x pmsappd >/dev/null || { setsid /usr/sbin/pmsappd >/var/log/pmsapp/pmsappd.log 2>&1 </dev/null & }", { timeoutMs: 20_000 });
+          const up = await lab
+            .waitFor(`pmsappd on ${n.name}`, async () => (await n.sh("pmsapp status --node $(hostname) >/dev/null 2>&1")).rc === 0, { timeoutMs: 60_000, intervalMs: 2000 })
+            .then(() => true)
+            .catch(() => false);
+          if (up) started.push(n.name);
+        }
+        await watcher.sh("{ setsid pmsapp events --follow >/tmp/pmsapp-events.log 2>&1 </dev/null & }", { timeoutMs: 20_000 });
+        return { value: undefined, result: `answering on ${started.join(", ") || "no node"} (logs in /var/log/pmsapp/pmsappd.log)` };
+      });
+    } else {
+      note("pmsappd event stream", "pmsappd is not in the staged tree yet");
+    }
 
     if (await has(node1, "/usr/bin/pmsapp")) {
       await step("pmsapp status on node1", async () => {
@@ -174,6 +206,7 @@ cibadmin -C -o constraints -X '<rsc_location id="pmsapp-prefers-node1" rsc="pmsa
         }, { timeoutMs: 300_000, intervalMs: 1000 });
         const w = await writeChecksummed(client, "demo-after-failover.bin", 4);
         active = moved.value;
+        await showEvents(watcher);
         return { value: undefined, result: `group on ${moved.value} ${secs(Date.now() - killedAt)} s after the kill; client write ok (${w.seconds.toFixed(1)} s)` };
       });
       await step(`${victim.name} comes back and rejoins the cluster (the service stays where it is)`, async () => {
@@ -198,6 +231,7 @@ cibadmin -C -o constraints -X '<rsc_location id="pmsapp-prefers-node1" rsc="pmsa
           return Object.entries(s).some(([k, v]) => k.startsWith("dev-") && v.includes("faulty")) && s["degraded"] === "1" ? s : false;
         }, { timeoutMs: 90_000, intervalMs: 500 });
         const w = await writeChecksummed(client, "demo-degraded.bin", 4);
+        await showEvents(watcher);
         return { value: undefined, result: `member faulty after ${secs(f.ms)} s; client write while degraded ok (${w.seconds.toFixed(1)} s)` };
       });
       await step(`${member.name} returns: its mirror back in the array`, async () => {
@@ -217,6 +251,7 @@ cibadmin -C -o constraints -X '<rsc_location id="pmsapp-prefers-node1" rsc="pmsa
           await readdMember(activeNode, mdDev, n);
         }
         const s = await waitInSync(lab, activeNode, mdDev, 180_000);
+        await showEvents(watcher);
         return { value: undefined, result: `restart ${secs(ms)} s; ${how}; in sync ${s.value["mdstat"]?.match(/\[[U_]+\]/)?.[0] ?? ""}` };
       });
     } else {

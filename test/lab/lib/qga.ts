@@ -209,7 +209,7 @@ export class GuestAgent {
     let delay = 20;
     for (;;) {
       if (Date.now() >= hostDeadline) {
-        throw new GuestAgentError(`${this.vmName}: ${argv.join(" ").slice(0, 200)} still running ${secs + 5} s after start (the guest did not enforce its deadline: process stuck in the kernel?)`);
+        throw new GuestAgentError(`${this.vmName}: ${argv.join(" ").slice(0, 200)} still running ${secs + 5} s after start: a background child still holds its output (detach daemons with \`setsid cmd >/dev/null 2>&1 </dev/null &\`) or a process is stuck in the kernel`);
       }
       const st = (await this.serial(() => this.command("guest-exec-status", { pid }, Math.min(10_000, Math.max(2000, left()))))) as {
         exited: boolean;
