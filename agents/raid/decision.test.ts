@@ -2,24 +2,17 @@
  * Every branch of the start decision, on superblocks captured from real arrays (spike-2026-11-24):
  * combinations of members of the same real array at different moments, exactly as start would see them.
  */
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { fixture } from "../../test/support/fixtures.js";
-import { parseExamine, type Examine } from "../md/examine.js";
 import { decideStart, type Candidate, type StartEvidence } from "./decision.js";
+import { absentMember, capturedMember, capturedSuperblock, RAID1_UUID, RAID5_UUID, spikeByPath, spikeTarget } from "./test-support.js";
 
-const RAID1 = "1e618de371fb3487b1b62896ad659dc6";
-const RAID5 = "fe26dedf8930648ba5a71d3f48409ac0";
-const T = (n: number) => `iqn.2024-01.lab.pmslab:node${n}.data@10.99.0.1${n}:3260`;
-const byPath = (n: number) => `/dev/disk/by-path/ip-10.99.0.1${n}:3260-iscsi-iqn.2024-01.lab.pmslab:node${n}.data-lun-1`;
-
-function sb(state: string, dev: string): Examine {
-  const r = parseExamine(readFileSync(fixture("spike-2026-11-24", state, `mdadm--examine--${dev}.txt`), "utf8"));
-  if (!r.ok) throw new Error(r.error);
-  return r.value;
-}
-const member = (node: number, state: string, dev: string): Candidate => ({ target: T(node), device: byPath(node), superblock: sb(state, dev) });
-const absent = (node: number, problem: Candidate["problem"] = "no-device"): Candidate => ({ target: T(node), problem });
+const RAID1 = RAID1_UUID;
+const RAID5 = RAID5_UUID;
+const T = spikeTarget;
+const byPath = spikeByPath;
+const sb = capturedSuperblock;
+const member = capturedMember;
+const absent = absentMember;
 const evidence = (uuid: string, candidates: Candidate[], external?: StartEvidence["external"]): StartEvidence => ({ uuid, candidates, ...(external ? { external } : {}) });
 
 describe("all members present", () => {

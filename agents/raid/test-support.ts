@@ -3,10 +3,14 @@
  * moves from one captured state to the next as the FakeRunner sees the commands that cause it, a
  * recording reporter and a fake clock. Every state is a real capture; only the order is scripted.
  */
+import { readFileSync } from "node:fs";
+import { fixture } from "../../test/support/fixtures.js";
+import { parseExamine, type Examine } from "../md/examine.js";
 import { Deadline } from "../system/command.js";
 import type { HostFs } from "../system/host-fs.js";
 import type { FakeRunner } from "../../test/support/fake-runner.js";
 import type { ActionContext } from "./context.js";
+import type { Candidate } from "./decision.js";
 import type { RaidParams } from "./params.js";
 import type { LogLevel, Reporter } from "./report.js";
 
@@ -81,3 +85,25 @@ export function testContext(params: RaidParams, runner: FakeRunner, fs: HostFs, 
   const clock = fakeClock();
   return { params, runner, fs, deadline: Deadline.in(budgetMs, clock.now), reporter: recordingReporter(), sleep: clock.sleep, now: clock.now, clock };
 }
+
+/** The two real arrays of the spike captures (RAID1 over node1+node2, RAID5 over node1..3). */
+export const RAID1_UUID = "1e618de371fb3487b1b62896ad659dc6";
+export const RAID5_UUID = "fe26dedf8930648ba5a71d3f48409ac0";
+/** The `targets` entry and the by-path device of node N's LUN in the spike lab. */
+export const spikeTarget = (n: number): string => `iqn.2024-01.lab.pmslab:node${n}.data@10.99.0.1${n}:3260`;
+export const spikeByPath = (n: number): string => `/dev/disk/by-path/ip-10.99.0.1${n}:3260-iscsi-iqn.2024-01.lab.pmslab:node${n}.data-lun-1`;
+
+/** The superblock `mdadm --examine` showed for `dev` in a captured state. */
+export function capturedSuperblock(state: string, dev: string): Examine {
+  const r = parseExamine(readFileSync(fixture("spike-2026-11-24", state, `mdadm--examine--${dev}.txt`), "utf8"));
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+}
+/** Node N's LUN as start would find it, carrying the superblock captured for `dev` in `state`. */
+export const capturedMember = (node: number, state: string, dev: string): Candidate => ({
+  target: spikeTarget(node),
+  device: spikeByPath(node),
+  superblock: capturedSuperblock(state, dev),
+});
+/** Node N's LUN as start finds it when it cannot be a member. */
+export const absentMember = (node: number, problem: Candidate["problem"] = "no-device"): Candidate => ({ target: spikeTarget(node), problem });
