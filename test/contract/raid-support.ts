@@ -5,12 +5,12 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { REPO_ROOT, SHARED_ROOT } from "../support/rgmanager/paths.js";
 
-export const REPO = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const REPO = REPO_ROOT;
 export const DIST = join(REPO, "dist");
-export const REFERENCE = resolve(REPO, "../shared/reference");
+export const REFERENCE = join(SHARED_ROOT, "reference");
 export const SHIMS = {
   ocf: join(REPO, "packaging/shims/ocf-raid.sh"),
   rgmanager: join(REPO, "packaging/shims/rgmanager-raid.sh"),
