@@ -11,7 +11,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ensureImage, type LabImage } from "./image.js";
-import { acquireLock, cleanupStale, releaseLock } from "./lock.js";
+import { acquireLockWaiting, cleanupStale, releaseLock } from "./lock.js";
 import { say, secs } from "./log.js";
 import { createNetwork, limitTapRate, setTapUp, type NetName } from "./network.js";
 import { ARTIFACTS_DIR, RUN_DIR } from "./paths.js";
@@ -158,7 +158,7 @@ export class Lab {
     };
     if (opts.nodes < 1 || opts.nodes > 3) throw new Error(`the lab has 1 to 3 nodes, not ${opts.nodes}`);
     installExitHandlers();
-    const removed = acquireLock();
+    const removed = await acquireLockWaiting();
     if (removed.length > 0) say(`cleaned up after an interrupted lab: ${removed.join(", ")}`);
     let lab: Lab | undefined;
     try {

@@ -60,6 +60,27 @@ export function acquireLock(): string[] {
   return removed;
 }
 
+/**
+ * acquireLock, but while another live lab holds the lock wait up to PMSAPP_LAB_WAIT_S seconds (default 0:
+ * refuse at once), saying every minute whom it waits for. Lets several developers queue runs on one machine.
+ */
+export async function acquireLockWaiting(waitS = Number(process.env["PMSAPP_LAB_WAIT_S"] ?? "0")): Promise<string[]> {
+  const until = Date.now() + (Number.isFinite(waitS) && waitS > 0 ? waitS * 1000 : 0);
+  let lastSaid = 0;
+  for (;;) {
+    try {
+      return acquireLock();
+    } catch (e) {
+      if (!(e instanceof LabBusyError) || Date.now() >= until) throw e;
+      if (Date.now() - lastSaid >= 60_000) {
+        process.stderr.write(`lab: ${e.message}; waiting (PMSAPP_LAB_WAIT_S)\n`);
+        lastSaid = Date.now();
+      }
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+  }
+}
+
 export function releaseLock(): void {
   try {
     if (existsSync(LOCK_FILE) && Number(readFileSync(LOCK_FILE, "utf8").trim()) === process.pid) rmSync(LOCK_FILE);
