@@ -10,6 +10,7 @@ import { clusterOwners } from "./cluster-owner.js";
 import { choosePaint, formatFrame } from "./format.js";
 import { HELP } from "./help.js";
 import { runOverride } from "./override.js";
+import { runCreate } from "./create.js";
 import { renderNode, renderOwners, type NodeSnapshot } from "./status.js";
 import { chooseTargets, openStream, type NodeTarget, type StreamEnd } from "./stream-client.js";
 
@@ -53,6 +54,7 @@ function tokenOf(config: DaemonConfig, targets: readonly NodeTarget[], io: CliIo
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   if (argv[0] === "override") return runOverride(argv.slice(1), io);
+  if (argv[0] === "create") return runCreate(argv.slice(1), io);
   const parsed = parseArgs(argv);
   if (!parsed.ok) {
     io.err(`pmsapp: ${parsed.error}`);
