@@ -49,12 +49,24 @@ describe("dispatch", () => {
       { OCF_RESKEY_targets: "iqn.2024-01.lab.pmslab:node1.data@10.99.0.11|nc" },
       { OCF_RESKEY_uuid: "$(id)" },
     ]) {
-      for (const action of ["start", "stop", "validate-all", "monitor"]) {
+      for (const action of ["start", "validate-all", "monitor"]) {
         const r = await run([action], ocf(over));
         expect(r.code, `${action} ${JSON.stringify(over)}`).toBe(6);
         expect(r.runner.calls).toEqual([]);
         expect(r.requests).toEqual([]);
       }
+    }
+  });
+
+  it("stop with bad parameters on a node running no md array: 0 (nothing of it can run here), nothing run", async () => {
+    for (const over of <Record<string, string>[]>[{ OCF_RESKEY_targets: "iqn.2024-01.lab.pmslab:node1.data;reboot@10.99.0.11" }, { OCF_RESKEY_uuid: "$(id)" }]) {
+      const r = await run(["stop"], { ...ocf(over), PMSAPP_HOST_ROOT: tempDir("pmsapp-root-") });
+      expect(r.code, JSON.stringify(over)).toBe(0);
+      expect(r.stderr).toMatch(/configuration refused \(parameter (targets|uuid) .*exists on this node, so nothing of this resource runs here/);
+      expect(r.runner.calls).toEqual([]);
+      expect(r.requests).toEqual([]);
+      const rec = JSON.parse(readFileSync(r.journal, "utf8").trim()) as Record<string, unknown>;
+      expect(rec).toMatchObject({ action: "stop", kind: "action-end", rc: 0 });
     }
   });
 

@@ -23,6 +23,7 @@ import { ocfMetadata, rgmanagerMetadata } from "./metadata.js";
 import { validateParams, type RaidParams } from "./params.js";
 import { createReporter, stderrLineLogger, type LineLogger } from "./report.js";
 import { checkArrayRuns } from "./status-light.js";
+import { stopWithUnusableConfiguration } from "./stop-unconfigured.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -110,11 +111,15 @@ export async function dispatch(io: AgentIo, loadHeavy: () => HeavyModule): Promi
   const validated = raw.ok ? validateParams(raw.raw, io.env.OCF_RESOURCE_INSTANCE || undefined) : undefined;
   if (!raw.ok || validated === undefined || !validated.ok) {
     const problems = !raw.ok ? raw.errors : validated !== undefined && !validated.ok ? validated.errors.map((e) => `${paramLabel(face, raw.source, e.param)}: ${e.message}`) : [];
+    const reporter = createReporter({ instance: instanceOf(raw.ok ? raw.raw.name : undefined), action, journalFile: journalPath(io.env), startedAt, now: io.now }, line);
+    if (action === "stop") {
+      // Success only when nothing that could be this array runs here (see stop-unconfigured.ts).
+      const s = stopWithUnusableConfiguration(hostFsFromEnv(io.env), problems, raw.ok ? raw.raw.uuid : undefined);
+      reporter.end(s.rc, s.reason);
+      return finish(s.rc, s.reason);
+    }
     const reason = `configuration refused, nothing was done: ${problems.join("; ")}`;
-    createReporter({ instance: instanceOf(raw.ok ? raw.raw.name : undefined), action, journalFile: journalPath(io.env), startedAt, now: io.now }, line).end(
-      OCF.ERR_CONFIGURED,
-      reason,
-    );
+    reporter.end(OCF.ERR_CONFIGURED, reason);
     return finish(OCF.ERR_CONFIGURED, reason);
   }
   const params = validated.params;

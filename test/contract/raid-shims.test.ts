@@ -85,7 +85,7 @@ describe("bad parameters: exit 6 (OCF_ERR_CONFIGURED), a message naming the para
     ["md_device that is not an md device", { OCF_RESKEY_md_device: "/dev/sda" }, /parameter md_device .*must be \/dev\/mdN/],
     ["login_timeout that is not a number", { OCF_RESKEY_login_timeout: "2s" }, /parameter login_timeout .*whole number/],
   ];
-  for (const action of ["start", "stop", "monitor", "validate-all"]) {
+  for (const action of ["start", "monitor", "validate-all"]) {
     it.each(cases)(`ocf ${action}: %s`, (_what, over, message) => {
       const trip = libdirWithTrippedHeavy(built);
       const r = runShim("ocf", [action], { ...seams({ PMSAPP_LIBDIR: trip.libdir }), ...ocfVars(over) });
@@ -96,6 +96,24 @@ describe("bad parameters: exit 6 (OCF_ERR_CONFIGURED), a message naming the para
       expect(existsSync(trip.mark)).toBe(false);
     });
   }
+
+  // stop decides for data safety (agents/raid/stop-unconfigured.ts): 0 only where nothing could be the array.
+  it.each(cases)("ocf stop: %s: 0 on a node with no md array, 6 where an array with the configured UUID runs; nothing run", (_what, over, message) => {
+    const trip = libdirWithTrippedHeavy(built);
+    const idle = runShim("ocf", ["stop"], { ...seams({ PMSAPP_LIBDIR: trip.libdir }), ...ocfVars(over) });
+    expect(idle.status).toBe(0);
+    const said = idle.stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => String((JSON.parse(l) as { msg?: unknown }).msg));
+    expect(said.join("\n")).toMatch(message);
+    expect(said.join("\n")).toContain("nothing of this resource runs here");
+    // The copied sysfs tree keeps the array's UUID but not the disks' iSCSI paths (the unit tests cover
+    // those on the captures): here the suspect is found by the configured UUID.
+    if (!("OCF_RESKEY_uuid" in over)) {
+      const busy = runShim("ocf", ["stop"], { ...seams({ PMSAPP_LIBDIR: trip.libdir, PMSAPP_HOST_ROOT: healthyHost }), ...ocfVars(over) });
+      expect(busy.status).toBe(6);
+      expect(busy.stderr).toMatch(/^ocf-exit-reason:configuration refused \(.*\/dev\/md127 .*exists on this node/m);
+    }
+    expect(existsSync(trip.mark)).toBe(false);
+  });
 
   it("rgmanager status with a bad parameter: 6, journaled with the reason", () => {
     const trip = libdirWithTrippedHeavy(built);
@@ -215,7 +233,7 @@ describe("LSB face (swraid drop-in)", () => {
   it("a shell-looking value in swraid.conf is refused with its key named", () => {
     const trip = libdirWithTrippedHeavy(built);
     const f = conf(`uuid = ${UUID}\ntargets = "iqn.2024-01.lab.pmslab:node1.data@\`reboot\`"\n`);
-    const r = runShim("lsb", ["stop"], seams({ PMSAPP_SWRAID_CONF: f, PMSAPP_LIBDIR: trip.libdir }));
+    const r = runShim("lsb", ["stop"], seams({ PMSAPP_SWRAID_CONF: f, PMSAPP_LIBDIR: trip.libdir, PMSAPP_HOST_ROOT: healthyHost }));
     expect(r.status).toBe(6);
     expect(r.stderr).toMatch(/swraid\.conf: targets: portal/);
     expect(existsSync(trip.mark)).toBe(false);
