@@ -66,6 +66,8 @@ export interface Examine {
   readonly arraySlots: string;
   /** Sectors recovered so far when a rebuild onto this member is incomplete. */
   readonly recoveryOffset: number | undefined;
+  /** v1.x feature bits ("Feature Map : 0x1"): bitmap 0x1, journal 0x200, PPL 0x400 (the array's layout, issue 9). */
+  readonly featureMap?: number;
 }
 
 function parseRole(text: string): DeviceRole {
@@ -100,6 +102,7 @@ export function parseExamine(text: string): Parsed<Examine> {
     return { ok: false, error: "mdadm --examine: a required field (Array UUID, Device UUID, Raid Level, Raid Devices, Events, State, Device Role, Array State) is missing" };
   }
   const recovery = /^(\d+) sectors/.exec(fields.get("Recovery Offset") ?? "");
+  const featureMap = /^0x([0-9a-fA-F]+)$/.exec(fields.get("Feature Map") ?? "");
   return {
     ok: true,
     value: {
@@ -114,6 +117,7 @@ export function parseExamine(text: string): Parsed<Examine> {
       role: parseRole(role),
       arraySlots,
       recoveryOffset: recovery === null ? undefined : Number(recovery[1]),
+      ...(featureMap === null ? {} : { featureMap: parseInt(featureMap[1] as string, 16) }),
     },
   };
 }

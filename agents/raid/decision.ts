@@ -14,6 +14,7 @@ import type { OverrideEntry } from "../ledger/record.js";
 import type { LedgerView } from "../ledger/store.js";
 import { hasParity, minimumMembers, type Examine } from "../md/examine.js";
 import { mdadmUuid } from "../md/uuid.js";
+import { closesWriteHole, policyFromFeatureMap } from "../layout/layouts.js";
 import type { DegradedPolicy } from "./params.js";
 
 /** One configured target as start found it. */
@@ -251,7 +252,9 @@ export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): St
     if (ledgerProves(s)) return false;
     return !(evidence.external ?? []).some((e) => e.slot === s && e.events <= maxEvents);
   });
-  const dirtyParity = hasParity(first.level) && !authority.sb.clean;
+  // A RAID5 with a partial parity log is consistent after a crash: md replays the log and starts it (issue 9).
+  const pplClosesHole = authority.sb.featureMap !== undefined && closesWriteHole({ level: first.level, policy: policyFromFeatureMap(first.level, authority.sb.featureMap) });
+  const dirtyParity = hasParity(first.level) && !authority.sb.clean && !pplClosesHole;
   const warnings = [...staleNotes];
   if (unproven.length > 0) {
     const why = `the freshest present member ${authority.c.target} (events ${maxEvents}) last saw ${unproven.map(slotName).join(", ")} active: it may hold newer writes`;

@@ -17,6 +17,7 @@ import { startArray } from "./start.js";
 import { deepStatus } from "./status-deep.js";
 import { stopArray } from "./stop.js";
 import { validateEnvironment } from "./validate.js";
+import { validateLayout } from "./layout-check.js";
 import { checkArrayRuns } from "./status-light.js";
 import { hostname } from "node:os";
 import { NoSharedLedger } from "../ledger/local-store.js";
@@ -101,8 +102,12 @@ async function route(request: HeavyRequest, ctx: ActionContext, d: HeavyDeps): P
       return startArray(ctx);
     case "stop":
       return stopArray(ctx);
-    case "validate-all":
-      return validateEnvironment(d.resolveProgram);
+    case "validate-all": {
+      const env = validateEnvironment(d.resolveProgram);
+      if (env.rc !== OCF.SUCCESS) return env;
+      const layout = await validateLayout(ctx);
+      return layout.rc === OCF.SUCCESS ? { rc: OCF.SUCCESS, reason: `${env.reason}; ${layout.reason}` } : layout;
+    }
     case "status":
     case "monitor":
       return request.depth === 0 ? { rc: OCF.ERR_GENERIC, reason: "depth 0 is answered by the light bundle" } : deepStatus(ctx, request.depth);

@@ -13,6 +13,8 @@ import { targetSessions, type ActionContext } from "./context.js";
 import type { Outcome } from "./dispatch.js";
 import { checkArrayRuns } from "./status-light.js";
 import { reconcileRunningArray } from "./ledger-io.js";
+import { runningLayout } from "./layout-check.js";
+import { describeObserved } from "../layout/layouts.js";
 
 export const READ_BLOCK_BYTES = 4096;
 
@@ -68,7 +70,10 @@ export async function deepStatus(ctx: ActionContext, depth: 10 | 20): Promise<Ou
     if (read !== undefined) return { rc: OCF.ERR_GENERIC, reason: read };
   }
   const note = (judged.problems.length > 0 ? ` (degraded: ${judged.problems.join("; ")})` : "") + (ledgerNotes.length > 0 ? `; ${ledgerNotes.join("; ")}` : "");
-  return { rc: OCF.SUCCESS, reason: `${base.reason}, depth ${depth} ok${note}` };
+  // The layout (level, consistency policy) is part of the outcome, which the journal records and pmsappd streams.
+  const layout = runningLayout(fs, array);
+  const layoutText = layout === undefined ? "" : `; layout ${describeObserved(layout)}`;
+  return { rc: OCF.SUCCESS, reason: `${base.reason}, depth ${depth} ok${note}${layoutText}` };
 }
 
 /** One block read from the array by `dd`; undefined when it worked, else why not. */
