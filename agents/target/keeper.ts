@@ -10,8 +10,9 @@
  *      inactive array, whose sysfs uuid is all zeros); stopped only when it is the managed array and is not
  *      mounted or in use; otherwise refuse and export nothing. Its last-resort timer is masked first.
  *   5. tgtd: started if not running (detached `tgtd -f`, pid file), waited for.
- *   6. target, LUN (the resolved kernel device, the one just checked), per-node scsi_id/scsi_sn, CHAP, and
- *      the ACL last, so no initiator can log in before the LUN is complete; ALL is removed.
+ *   6. target, LUN (the resolved kernel device, the one just checked), per-node scsi_id/scsi_sn, CHAP (the
+ *      account over tgtd's management socket, so the secret is on no command line), and the ACL last, so no
+ *      initiator can log in before the LUN is complete; ALL is removed.
  *   7. verify with `tgtadm --op show` (LUN's backing store is the disk, ACL as configured) and the holders.
  *   Transient failures (disk not there yet, tgtd not up, md re-grabbing the disk, a tgtadm error) are retried
  *   with backoff until start_timeout_s; refusals (foreign array, disk in use, tid taken) end at once.
@@ -27,7 +28,8 @@ import type { HostFs } from "../system/host-fs.js";
 import { readMdArray } from "../md/array-state.js";
 import { canonicalUuid, mdadmUuid } from "../md/uuid.js";
 import { findTarget, type TgtTarget } from "../tgt/show.js";
-import { aclEntrySpec, TGTD, TgtadmClient, tgtadmArgs, tgtadmReason, type InitiatorSpec } from "../tgt/tgtadm.js";
+import { ipcDialect, newAccountRequest, tgtadmErrorText, type IpcTransport } from "../tgt/ipc.js";
+import { aclEntrySpec, TGTADM, TGTADM_CALL_CAP_MS, TGTD, TgtadmClient, tgtadmArgs, tgtadmReason, type InitiatorSpec } from "../tgt/tgtadm.js";
 import { isTgtdPid, parsePidFile, tgtdArgv, type DaemonSpawner } from "../tgt/tgtd.js";
 import type { TargetConfig } from "./config.js";
 import { canonicalDevicePath, inspectDisk, mdInUseReasons, otherMembers, parseMdadmExport, resolveBackingDevice, type DiskInspection } from "./disk.js";
@@ -44,6 +46,8 @@ export interface KeeperDeps {
   readonly fs: HostFs;
   readonly files: SystemFiles;
   readonly spawner: DaemonSpawner;
+  /** tgtd's management socket: CHAP accounts are created there, never with the secret in an argv. */
+  readonly ipc: IpcTransport;
   readonly events: KeeperEvents;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
@@ -255,10 +259,10 @@ class StartRun {
   private async tgtadm(what: string, args: string[]): Promise<Step> {
     const r = await this.tgt.run(args);
     if (succeeded(r)) {
-      this.note(what, `tgtadm ${redact(args).join(" ")}`);
+      this.note(what, `tgtadm ${args.join(" ")}`);
       return { kind: "ok" };
     }
-    return retry(`${what} failed: tgtadm ${redact(args).join(" ")}: exit ${r.exitCode ?? r.signal} (${tgtadmReason(r)})`);
+    return retry(`${what} failed: tgtadm ${args.join(" ")}: exit ${r.exitCode ?? r.signal} (${tgtadmReason(r)})`);
   }
 
   private async ensureExport(): Promise<Step> {
@@ -299,7 +303,7 @@ class StartRun {
 
     if (c.chap !== undefined && !target.accounts.some((a) => a.user === c.chap?.user && !a.outgoing)) {
       await this.tgt.run(tgtadmArgs.deleteAccount(c.chap.user)); // a leftover account may carry an old secret
-      const acc = await this.tgtadm("chap-account-created", tgtadmArgs.newAccount(c.chap.user, c.chap.password));
+      const acc = await this.createChapAccount(c.chap.user, c.chap.password);
       if (acc.kind !== "ok") return acc;
       const bound = await this.tgtadm("chap-bound", tgtadmArgs.bindAccount(tid, c.chap.user));
       if (bound.kind !== "ok") return bound;
@@ -308,6 +312,23 @@ class StartRun {
     }
 
     return this.ensureAcl(tid, fresh ? [] : target.acl);
+  }
+
+  /**
+   * The CHAP account, over tgtd's management socket (the request tgtadm would send), never as
+   * `tgtadm --password <secret>`: a command line is readable by every local user for as long as it runs.
+   */
+  private async createChapAccount(user: string, password: string): Promise<Step> {
+    const v = await this.deps.runner.run(TGTADM, ["--version"], { timeoutMs: this.deadline.budget(TGTADM_CALL_CAP_MS) });
+    const dialect = succeeded(v) ? ipcDialect(v.stdout) : { error: `tgtadm --version failed: ${describeResult(v)}` };
+    if ("error" in dialect) {
+      return refuse(`cannot create the CHAP account: ${dialect.error}; without tgt's management protocol version the secret would have to go on tgtadm's command line, which pmsapp never does`);
+    }
+    const reply = await this.deps.ipc.send(dialect.socketPath, newAccountRequest(dialect, user, password), this.deadline.budget(TGTADM_CALL_CAP_MS));
+    if (!reply.ok) return retry(`chap-account-created failed: ${reply.reason}`);
+    if (reply.err !== 0) return retry(`chap-account-created failed: tgtd refused account ${user}: ${tgtadmErrorText(reply.err)}`);
+    this.note("chap-account-created", `CHAP account ${user} created over tgtd's management socket ${dialect.socketPath} (tgt ${dialect.version}); the secret was on no command line`);
+    return { kind: "ok" };
   }
 
   private async ensureAcl(tid: number, current: readonly string[]): Promise<Step> {
@@ -335,11 +356,6 @@ class StartRun {
     if (disk.mdHolders.length > 0) return retry(`verify: ${disk.mdHolders.join(", ")} holds ${this.device} while it is exported`);
     return { kind: "ok" };
   }
-}
-
-/** Hide CHAP secrets from logs and journal. */
-function redact(args: readonly string[]): string[] {
-  return args.map((a, i) => (args[i - 1] === "--password" ? "********" : a));
 }
 
 interface ExportCheck {

@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import { createExecaRunner } from "../system/execa-runner.js";
 import { realHostFs } from "../system/host-fs.js";
+import { unixSocketTransport } from "../tgt/ipc.js";
 import { createDetachedSpawner, TGTD_PID_FILE } from "../tgt/tgtd.js";
 import { parseTargetConfig, targetConfPath, type ConfigResult } from "./config.js";
 import { inspectDisk, resolveBackingDevice } from "./disk.js";
@@ -72,6 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     fs,
     files: rootedFiles("/"),
     spawner: createDetachedSpawner(),
+    ipc: unixSocketTransport(),
     events: createKeeperEvents(config.iqn, config.managedUuid),
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     now: Date.now,

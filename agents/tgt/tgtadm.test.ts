@@ -9,7 +9,7 @@ const HOST = fixture("tgt-host-2026-11-24");
 describe("tgtadm argv", () => {
   it("refuses values tgtd would split into extra parameters", () => {
     expect(() => tgtadmArgs.newLun(1, 1, "/dev/vdb,path=/dev/sda", undefined)).toThrow(/comma/);
-    expect(() => tgtadmArgs.newAccount("u", "pass word 123")).toThrow(/whitespace/);
+    expect(() => tgtadmArgs.bindAccount(1, "pms app")).toThrow(/whitespace/);
     expect(() => tgtadmArgs.bindInitiator(1, { kind: "address", value: "" })).toThrow(/empty/);
   });
   it("ACL entries are removed by name or by address", () => {

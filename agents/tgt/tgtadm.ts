@@ -6,6 +6,10 @@
  *
  * tgtadm packs options into one "key=value,key=value" string that tgtd splits on commas: callers must only
  * pass values without commas (target.conf's validation guarantees it; `assertParamSafe` double-checks).
+ *
+ * There is deliberately no "new account" here: tgtadm takes a CHAP secret only as `--password <secret>`,
+ * which every local user can read in /proc/<pid>/cmdline while it runs. The keeper creates accounts over
+ * tgtd's management socket instead (./ipc.ts).
  */
 import type { CommandResult, Deadline, Runner } from "../system/command.js";
 import { describeResult, succeeded } from "../system/command.js";
@@ -86,10 +90,6 @@ export const tgtadmArgs = {
   unbindInitiator(tid: number, who: InitiatorSpec): string[] {
     assertParamSafe(who.value);
     return [...LLD, "--op", "unbind", "--mode", "target", "--tid", String(tid), who.kind === "name" ? "--initiator-name" : "--initiator-address", who.value];
-  },
-  newAccount(user: string, password: string): string[] {
-    assertParamSafe(user, password);
-    return [...LLD, "--op", "new", "--mode", "account", "--user", user, "--password", password];
   },
   deleteAccount(user: string): string[] {
     assertParamSafe(user);
