@@ -90,7 +90,7 @@ async function create(node1: GuestNode, layout: LayoutName): Promise<{ md: strin
     output = `$ ${argv.join(" ")}\n${r.stdout}${r.stderr}`;
     if (r.rc !== 0) throw new Error(`node1: ${output}`);
   } else {
-    const argv = ["pmsapp", "create", "--layout", layout, "--md-device", ARRAY, ...(layout === "raid5-bitmap" ? ["--accept-write-hole"] : []), ...paths];
+    const argv = ["/usr/bin/pmsapp", "create", "--layout", layout, "--md-device", ARRAY, ...(layout === "raid5-bitmap" ? ["--accept-write-hole"] : []), ...paths];
     const r = await node1.exec(argv, { timeoutMs: 180_000 });
     output = `$ ${argv.join(" ")}\n${r.stdout}${r.stderr}`;
     if (r.rc !== 0) throw new Error(`node1: pmsapp create failed (exit ${r.rc}):\n${output}`);
@@ -131,7 +131,7 @@ export async function measureLayout(lab: Lab, layout: LayoutName, run: number, o
   await serveNfs(node1, md, { mkfs: true, vip: true });
   await mountOnClient(client);
   await writeChecksummed(client, "static.bin", STATIC_MIB);
-  const writer = new NfsWriter(client);
+  const writer = new NfsWriter(client, { ackPath: `/var/lib/nfs-writer/acks-${layout}-run${run}.log`, dataPath: `${CLIENT_MOUNT}/records-${layout}-run${run}.dat` });
   await writer.start(lab);
   await new Promise((r) => setTimeout(r, (options.writeBeforeKillS ?? 5) * 1000));
 
@@ -171,7 +171,9 @@ export async function measureLayout(lab: Lab, layout: LayoutName, run: number, o
   // node1 returns: its member comes back from the bitmap when md can, else it is rebuilt in full.
   await lab.restart("node1");
   await exportDisk(node1);
-  await login(node2, [1]);
+  await prepareInitiator(node2, [1]);
+  const back = await login(node2, [1]);
+  if (back.rc !== 0) throw new Error(`node2 could not log in to node1's target after its return: ${back.stderr}`);
   const t0 = Date.now();
   let resync: LayoutRun["resync"] = "bitmap re-add";
   const readd = await node2.sh(`mdadm ${md2} --re-add ${memberPath(1)} 2>&1`, { timeoutMs: 60_000 });
