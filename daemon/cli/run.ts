@@ -86,12 +86,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const [ends, owners] = await Promise.all([
       Promise.all(
         targets.map(async (t): Promise<{ end: StreamEnd; snap: NodeSnapshot }> => {
-          const entities: EventFrame[] = [];
-          const s = openStream(t, { token, stopAtMarker: true, connectTimeoutMs: 3000, onFrame: (f) => isEventFrame(f) && entities.push(f) });
+          // One entry per entity: the snapshot's `exists`, or a later change of it (live events can
+          // follow the snapshot in the same read).
+          const entities = new Map<string, EventFrame>();
+          const s = openStream(t, {
+            token,
+            stopAtMarker: true,
+            connectTimeoutMs: 3000,
+            onFrame: (f) => {
+              if (!isEventFrame(f)) return;
+              if (f.type === "destroy") entities.delete(`${f.kind} ${f.id}`);
+              else entities.set(`${f.kind} ${f.id}`, f);
+            },
+          });
           const timer = setTimeout(() => s.close(), 8000);
           const end = await s.done;
           clearTimeout(timer);
-          return { end, snap: end.kind === "marker" ? { node: t.name, display: t.display, entities } : { node: t.name, display: t.display, entities: [], error: "reason" in end ? end.reason : "no answer" } };
+          return { end, snap: end.kind === "marker" ? { node: t.name, display: t.display, entities: [...entities.values()] } : { node: t.name, display: t.display, entities: [], error: "reason" in end ? end.reason : "no answer" } };
         }),
       ),
       clusterOwners(io.runner).catch((e: unknown) => ({ ok: false as const, reason: String(e) })),
@@ -138,6 +149,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         since,
         stopAtMarker: false,
         connectTimeoutMs: 3000,
+        // The daemon pings every ping_interval_ms (this node's setting, assumed cluster-wide).
+        silenceMs: config.pingIntervalMs * 2 + 5000,
         onOpen: () => {
           if (lastProblem !== undefined) io.err(`pmsapp: ${t.name}: connected again`);
           lastProblem = undefined;

@@ -59,6 +59,11 @@ export interface StreamOptions {
   readonly onFrame: (frame: Frame) => void;
   /** Called once the stream is open (so a follower can tell "reconnected"). */
   readonly onOpen?: () => void;
+  /**
+   * Give up on a peer that sent neither a frame nor a ping for this long (a node that lost power leaves
+   * its TCP connection open for ever, so a follower would wait on it for ever). Undefined = no limit.
+   */
+  readonly silenceMs?: number;
 }
 
 function describeError(e: Error & { code?: string }, target: NodeTarget): string {
@@ -75,13 +80,24 @@ export function openStream(target: NodeTarget, options: StreamOptions): { done: 
   if (!target.url.startsWith("ws+unix:") && options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   const ws = new WebSocket(url, { headers, handshakeTimeout: options.connectTimeoutMs, maxPayload: 4 * 1024 * 1024 });
   let settled = false;
+  let silence: NodeJS.Timeout | undefined;
   const done = new Promise<StreamEnd>((resolve) => {
     const finish = (end: StreamEnd): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(silence);
       resolve(end);
       ws.terminate();
     };
+    const heard = (): void => {
+      if (options.silenceMs === undefined || settled) return;
+      clearTimeout(silence);
+      silence = setTimeout(
+        () => finish({ kind: "unreachable", reason: `${target.display} sent nothing (no event, bookmark or ping) for ${Math.round((options.silenceMs ?? 0) / 1000)} s; node down or cut off` }),
+        options.silenceMs,
+      );
+    };
+    ws.on("ping", heard);
     ws.on("unexpected-response", (_req, res) => {
       const status = res.statusCode ?? 0;
       finish(
@@ -90,9 +106,15 @@ export function openStream(target: NodeTarget, options: StreamOptions): { done: 
           : { kind: "unreachable", reason: `${target.display} answered HTTP ${status} ${res.statusMessage ?? ""}`.trim() },
       );
     });
-    ws.on("open", () => options.onOpen?.());
+    ws.on("open", () => {
+      heard();
+      options.onOpen?.();
+    });
     ws.on("error", (e) => finish({ kind: "unreachable", reason: describeError(e as Error & { code?: string }, target) }));
     ws.on("message", (data) => {
+      // Frames already read when the stream ended (after the end marker) are not part of it.
+      if (settled) return;
+      heard();
       let parsed: Frame;
       try {
         const r = frameSchema.safeParse(JSON.parse(String(data)));

@@ -113,3 +113,23 @@ describe("events between captured states", () => {
     expect(diffStates(spike("raid5-healthy"), spike("raid5-healthy"))).toEqual([]);
   });
 });
+
+describe("write activity", () => {
+  // md's array_state goes clean -> active / write-pending -> clean with every write burst; the lab run of
+  // test/lab/daemon.lab.test.ts saw exactly these values under dd. The captured healthy node with its
+  // array_state as the kernel showed it while writing:
+  const withArrayState = (arrayState: string) => {
+    const s = spike("raid1-healthy");
+    return { ...s, arrays: s.arrays.map((a) => ({ ...a, arrayState })) };
+  };
+
+  it("clean <-> active / write-pending alone is not an event; with another change it is, and inactive always is", () => {
+    expect(diffStates(withArrayState("clean"), withArrayState("active"))).toEqual([]);
+    expect(diffStates(withArrayState("write-pending"), withArrayState("clean"))).toEqual([]);
+    const degraded = spike("raid1-member-faulty");
+    const busyDegraded = { ...degraded, arrays: degraded.arrays.map((a) => ({ ...a, arrayState: "active" })) };
+    const change = find(diffStates(withArrayState("clean"), busyDegraded), "array", "md127");
+    expect(change?.old).toMatchObject({ arrayState: "clean", degraded: 0 });
+    expect(find(diffStates(withArrayState("active"), withArrayState("inactive")), "array", "md127")?.old).toEqual({ arrayState: "active" });
+  });
+});
