@@ -14,16 +14,18 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const WARMUP = 5;
 const GOAL = 1.3;
 
+// BENCH_RAID_DIST: a folder holding another build's raid.cjs and raid-heavy.cjs (before/after comparisons).
+const dist = process.env.BENCH_RAID_DIST ?? join(repo, "dist");
 for (const f of ["raid.cjs", "raid-heavy.cjs"]) {
-  if (!existsSync(join(repo, "dist", f))) {
-    console.error(`raid-status: dist/${f} missing: run npm run build`);
+  if (!existsSync(join(dist, f))) {
+    console.error(`raid-status: ${join(dist, f)} missing: run npm run build`);
     process.exit(1);
   }
 }
 const work = mkdtempSync(join(tmpdir(), "pmsapp-bench-raid-"));
 const libdir = join(work, "lib");
 mkdirSync(libdir);
-for (const f of ["raid.cjs", "raid-heavy.cjs"]) copyFileSync(join(repo, "dist", f), join(libdir, f));
+for (const f of ["raid.cjs", "raid-heavy.cjs"]) copyFileSync(join(dist, f), join(libdir, f));
 
 // A host root with no md array, and one with the sysfs attributes of a captured running RAID1.
 const emptyRoot = join(work, "empty-root");
@@ -50,11 +52,21 @@ const common = [
   "OCF_CHECK_LEVEL=0",
   "OCF_RESOURCE_INSTANCE=pmsapp-raid:bench",
 ];
-const cases = [
-  { name: "node -e 0 (baseline, env -i)", argv: ["/usr/bin/env", "-i", "/usr/bin/node", "-e", "0"], expect: 0 },
-  { name: "status depth 0, no array (7)", argv: ["/usr/bin/env", "-i", ...common, `PMSAPP_HOST_ROOT=${emptyRoot}`, "/bin/sh", shim, "status"], expect: 7 },
-  { name: "status depth 0, captured array (0)", argv: ["/usr/bin/env", "-i", ...common, `PMSAPP_HOST_ROOT=${arrayRoot}`, "/bin/sh", shim, "status"], expect: 0 },
+const statusCases = (label, env) => [
+  { name: `status depth 0, no array (7)${label}`, argv: ["/usr/bin/env", "-i", ...env, `PMSAPP_HOST_ROOT=${emptyRoot}`, "/bin/sh", shim, "status"], expect: 7 },
+  { name: `status depth 0, captured array (0)${label}`, argv: ["/usr/bin/env", "-i", ...env, `PMSAPP_HOST_ROOT=${arrayRoot}`, "/bin/sh", shim, "status"], expect: 0 },
 ];
+const cases = [{ name: "node -e 0 (baseline, env -i)", argv: ["/usr/bin/env", "-i", "/usr/bin/node", "-e", "0"], expect: 0 }, ...statusCases("", common)];
+// The goal is judged on this build's cases only; BENCH_RAID_COMPARE=<folder with another build's
+// raid.cjs and raid-heavy.cjs> adds that build's cases to the same interleaved run (before/after).
+const judged = cases.length;
+const compare = process.env.BENCH_RAID_COMPARE;
+if (compare !== undefined && compare !== "") {
+  const otherLib = join(work, "compare-lib");
+  mkdirSync(otherLib);
+  for (const f of ["raid.cjs", "raid-heavy.cjs"]) copyFileSync(join(compare, f), join(otherLib, f));
+  cases.push(...statusCases(" [compare]", [`PMSAPP_LIBDIR=${otherLib}`, ...common.slice(1)]));
+}
 
 // CPU time of waited-for children (user + system, clock ticks) from /proc/self/stat: less sensitive than
 // wall time to other load on the machine, so both are printed.
@@ -85,17 +97,18 @@ const median = (xs) => {
 };
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 const base = median(samples[0]);
-console.log(`raid-status: ${RUNS} interleaved runs each after ${WARMUP} warm-up runs, node ${process.version}`);
+console.log(`raid-status: ${RUNS} interleaved runs each after ${WARMUP} warm-up runs, node ${process.version}, bundles from ${dist}`);
 const cpuMs = (k) => (cpuTicks[k] * TICK_MS) / RUNS;
-console.log(`${"case".padEnd(40)} ${"median ms".padStart(10)} ${"min".padStart(7)} ${"p90".padStart(7)} ${"ratio".padStart(7)} ${"cpu ms".padStart(7)} ${"cpu ratio".padStart(9)}`);
+console.log(`${"case".padEnd(50)} ${"median ms".padStart(10)} ${"min".padStart(7)} ${"p90".padStart(7)} ${"ratio".padStart(7)} ${"cpu ms".padStart(7)} ${"cpu ratio".padStart(9)}`);
 cases.forEach((c, k) => {
   const m = median(samples[k]);
   console.log(
-    `${c.name.padEnd(40)} ${m.toFixed(1).padStart(10)} ${Math.min(...samples[k]).toFixed(1).padStart(7)} ${pct(samples[k], 0.9).toFixed(1).padStart(7)} ${(m / base).toFixed(2).padStart(6)}x ${cpuMs(k).toFixed(1).padStart(7)} ${(cpuMs(k) / cpuMs(0)).toFixed(2).padStart(8)}x`,
+    `${c.name.padEnd(50)} ${m.toFixed(1).padStart(10)} ${Math.min(...samples[k]).toFixed(1).padStart(7)} ${pct(samples[k], 0.9).toFixed(1).padStart(7)} ${(m / base).toFixed(2).padStart(6)}x ${cpuMs(k).toFixed(1).padStart(7)} ${(cpuMs(k) / cpuMs(0)).toFixed(2).padStart(8)}x`,
   );
 });
-const worst = Math.max(...cases.slice(1).map((_, k) => median(samples[k + 1]) / base));
-const worstMin = Math.max(...cases.slice(1).map((_, k) => Math.min(...samples[k + 1]) / Math.min(...samples[0])));
+const worst = Math.max(...cases.slice(1, judged).map((_, k) => median(samples[k + 1]) / base));
+const worstMin = Math.max(...cases.slice(1, judged).map((_, k) => Math.min(...samples[k + 1]) / Math.min(...samples[0])));
+if (judged < cases.length) console.log(`[compare] = bundles from ${compare}`);
 console.log(`goal: status depth 0 <= ${GOAL}x node -e 0 (wall, median); measured worst ${worst.toFixed(2)}x (${worst <= GOAL ? "within" : "OVER"} the goal); min-to-min ${worstMin.toFixed(2)}x`);
 console.log(`machine load while measuring (1-min average): ${readFileSync("/proc/loadavg", "utf8").split(" ")[0]} on ${availableParallelism()} cores: with load above the core count, wall times are noisy`);
 rmSync(work, { recursive: true, force: true });

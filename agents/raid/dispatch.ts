@@ -1,7 +1,7 @@
 /**
  * The light half of the raid agent (dist/raid.cjs): reads the invocation, answers meta-data and status
  * depth 0 from sysfs, refuses bad actions and bad parameters before anything runs, and hands everything
- * else to the heavy bundle. Built-ins and zod/mini only: this is the path rgmanager runs every 30 s.
+ * else to the heavy bundle. Built-ins only: this is the path rgmanager runs every 30 s.
  */
 import { OCF } from "../ocf/exit-codes.js";
 import { LSB_USAGE, lsbExitCode } from "../ocf/lsb.js";

@@ -1,10 +1,12 @@
 /**
  * The raid agent's parameters: one table that both meta-data dialects are rendered from, and one
- * validation (zod/mini, cheap enough for the light status path) that turns the raw strings a cluster
- * manager or swraid.conf gives into typed settings with the agent's own defaults applied (Pacemaker
- * exports no meta-data defaults, rgmanager does: the result is the same either way).
+ * validation that turns the raw strings a cluster manager or swraid.conf gives into typed settings with
+ * the agent's own defaults applied (Pacemaker exports no meta-data defaults, rgmanager does: the result
+ * is the same either way). Every value is a string checked against one rule (a pattern, a whole number
+ * in a range, one of a list), so the rules are plain functions: this runs on every status call, and
+ * zod/mini's schema set-up and first parse cost about a third of the agent's own start-up time there
+ * (bench/raid-status.mjs).
  */
-import * as z from "zod/mini";
 import { parseTargetList, quoteForMessage, type TargetSpec } from "../iscsi/target-spec.js";
 import { canonicalUuid } from "../md/uuid.js";
 
@@ -152,26 +154,44 @@ export type ParamsResult = { readonly ok: true; readonly params: RaidParams } | 
 const MD_DEVICE = /^\/dev\/(?:md\d{1,3}|md\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})$/;
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$/;
 
-const wholeNumber = (min: number, max: number) =>
-  z
-    .pipe(z.string().check(z.regex(/^\d{1,6}$/, "must be a whole number of seconds or tries")), z.transform(Number))
-    .check(z.refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`));
+type Rule = (text: string) => { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string };
 
-const SCHEMAS = {
-  name: z.string().check(z.regex(NAME, "must be 1-64 letters, digits, '_', '.', ':', '-'")),
-  md_device: z.string().check(z.regex(MD_DEVICE, "must be /dev/mdN or /dev/md/NAME")),
-  uuid: z.string().check(z.refine((s) => canonicalUuid(s) !== undefined, "must be an md UUID (32 hex digits, e.g. 1e618de3:71fb3487:b1b62896:ad659dc6)")),
-  targets: z.string().check(z.minLength(1, "must list at least one IQN@portal")),
+const accept = (value: unknown) => ({ ok: true, value }) as const;
+const reject = (message: string) => ({ ok: false, message }) as const;
+
+const pattern =
+  (re: RegExp, message: string): Rule =>
+  (text) =>
+    re.test(text) ? accept(text) : reject(message);
+
+const wholeNumber =
+  (min: number, max: number): Rule =>
+  (text) => {
+    if (!/^\d{1,6}$/.test(text)) return reject("must be a whole number of seconds or tries");
+    const n = Number(text);
+    return n >= min && n <= max ? accept(n) : reject(`must be between ${min} and ${max}`);
+  };
+
+const oneOf =
+  (values: readonly string[], message: string): Rule =>
+  (text) =>
+    values.includes(text) ? accept(text) : reject(message);
+
+const RULES = {
+  name: pattern(NAME, "must be 1-64 letters, digits, '_', '.', ':', '-'"),
+  md_device: pattern(MD_DEVICE, "must be /dev/mdN or /dev/md/NAME"),
+  uuid: (text) => (canonicalUuid(text) !== undefined ? accept(text) : reject("must be an md UUID (32 hex digits, e.g. 1e618de3:71fb3487:b1b62896:ad659dc6)")),
+  targets: (text) => (text.length >= 1 ? accept(text) : reject("must list at least one IQN@portal")),
   login_timeout: wholeNumber(1, 300),
   login_retries: wholeNumber(1, 20),
   replacement_timeout: wholeNumber(0, 3600),
-  degraded: z.enum(DEGRADED_POLICIES, "must be one of refuse, safe, force"),
+  degraded: oneOf(DEGRADED_POLICIES, "must be one of refuse, safe, force"),
   start_timeout: wholeNumber(1, 86400),
   stop_timeout: wholeNumber(1, 86400),
   status_timeout: wholeNumber(1, 86400),
-} as const;
+} as const satisfies Record<string, Rule>;
 
-type Key = keyof typeof SCHEMAS;
+type Key = keyof typeof RULES;
 
 /**
  * Validate raw parameter strings (unset = absent or empty). `fallbackName` names the resource when
@@ -188,12 +208,12 @@ export function validateParams(raw: Readonly<Record<string, string | undefined>>
       errors.push({ param: key, message: "is required but not set" });
       return undefined;
     }
-    const r = z.safeParse(SCHEMAS[key] as z.ZodMiniType, text);
-    if (!r.success) {
-      errors.push({ param: key, message: `${quoteForMessage(text)} ${r.error.issues[0]?.message ?? "is invalid"}` });
+    const r = RULES[key](text);
+    if (!r.ok) {
+      errors.push({ param: key, message: `${quoteForMessage(text)} ${r.message}` });
       return undefined;
     }
-    return r.data;
+    return r.value;
   };
   const name = value("name") as string;
   const mdDevice = value("md_device") as string;
