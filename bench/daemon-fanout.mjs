@@ -11,15 +11,19 @@
 // clients the daemon closed (1013). No assertion: figures only. Needs `npm run build` first.
 import { spawn } from "node:child_process";
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createServer } from "node:net";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const daemonJs = join(root, "dist", "pmsappd.cjs");
+// FANOUT_DAEMON names another pmsappd bundle (e.g. one built from an older commit, to compare side by
+// side); FANOUT_NODE_ARGS adds node options for the daemon only (e.g. --cpu-prof --cpu-prof-dir=/tmp/p).
+const daemonJs = process.env.FANOUT_DAEMON ?? join(root, "dist", "pmsappd.cjs");
+const daemonNodeArgs = (process.env.FANOUT_NODE_ARGS ?? "").split(" ").filter(Boolean);
 if (!existsSync(daemonJs)) {
-  console.error("daemon-fanout: dist/pmsappd.cjs missing; run npm run build");
+  console.error(`daemon-fanout: ${daemonJs} missing; run npm run build`);
   process.exit(1);
 }
 const captures = join(root, "test", "fixtures", "spike-2026-11-24");
@@ -95,7 +99,7 @@ async function startDaemon(dir, port) {
       "log_level = warn",
     ].join("\n"),
   );
-  const child = spawn(process.execPath, [daemonJs, "--config", join(dir, "pmsappd.conf")], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...daemonNodeArgs, daemonJs, "--config", join(dir, "pmsappd.conf")], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr.on("data", (d) => (log += d));
   for (let i = 0; i < 100; i++) {
@@ -113,10 +117,13 @@ function connect(url, token, { slow = false } = {}) {
     const c = { ws, received: [], closedCode: undefined, ready: false };
     ws.on("message", (data) => {
       const t = Date.now();
-      const text = String(data);
-      // Only member changes and the snapshot end matter here; skip parsing the rest.
-      if (!text.includes('"member"') && !text.includes('"snapshot-end"')) return;
-      const f = JSON.parse(text);
+      // Only member changes and the snapshot end matter here. The frame's type and kind come right after
+      // its stamp (daemon/server/hub.ts), so the first 200 bytes tell: decoding and searching every 2 KB
+      // journal frame for 1000 clients in this one process would put the bench's own cost into the
+      // latency it measures. (Were the field order to change, the flips would show up as missing.)
+      const head = data.latin1Slice(0, Math.min(200, data.length));
+      if (!head.includes('"member"') && !head.includes('"snapshot-end"')) return;
+      const f = JSON.parse(String(data));
       if (f.type === "snapshot-end" && !c.ready) {
         c.ready = true;
         if (slow) ws._socket.pause();
@@ -124,7 +131,7 @@ function connect(url, token, { slow = false } = {}) {
       }
       // create too: a read that races the bench's non-atomic rewrite (truncate, then write) can see an
       // empty array_state, so the array briefly vanishes and comes back; the kernel's reads are atomic.
-      if (f.kind === "member" && (f.type === "change" || f.type === "create")) c.received.push({ seq: f.seq, t, condition: f.state.condition });
+      if (f.kind === "member" && (f.type === "change" || f.type === "create")) c.received.push({ seq: f.seq, t, ts: Date.parse(f.ts), condition: f.state.condition });
     });
     ws.on("close", (code) => (c.closedCode = code));
     ws.on("error", (e) => (c.ready ? undefined : reject(e)));
@@ -143,6 +150,7 @@ async function run(label, dir, port, withSlow) {
   // the kernel would first absorb several MiB per socket.)
   const unixUrl = `ws+unix:${join(dir, "pmsappd.sock")}:/events`;
   const slow = withSlow ? await Promise.all(Array.from({ length: SLOW }, () => connect(unixUrl, d.token, { slow: true }))) : [];
+  const load0 = loadavg()[0];
   let peak = rssKiB(d.child.pid);
   const cpu0 = cpuSeconds(d.child.pid);
   const wall0 = Date.now();
@@ -172,6 +180,8 @@ async function run(label, dir, port, withSlow) {
   // flip is the first event, after the previous flip's, that shows the flip's final condition.
   if (process.env.FANOUT_DEBUG) console.log(JSON.stringify({ sentAt: [...sentAt.values()], got: clients[0]?.received }));
   const latencies = [];
+  const detection = [];
+  const delivery = [];
   let missing = 0;
   for (const c of clients) {
     let idx = 0;
@@ -183,10 +193,16 @@ async function run(label, dir, port, withSlow) {
         continue;
       }
       latencies.push(c.received[idx].t - sentAt.get(flip));
+      // The daemon stamps ts when it publishes (same host clock): before it is detection (debounce,
+      // sysfs reads, diff), after it is delivery (framing, 1000 writes, the clients' process reading).
+      detection.push(c.received[idx].ts - sentAt.get(flip));
+      delivery.push(c.received[idx].t - c.received[idx].ts);
       idx++;
     }
   }
   latencies.sort((a, b) => a - b);
+  detection.sort((a, b) => a - b);
+  delivery.sort((a, b) => a - b);
   const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { Authorization: `Bearer ${d.token}` } }).then((r) => r.text());
   const cpu = cpuSeconds(d.child.pid) - cpu0;
   const wall = (Date.now() - wall0) / 1000;
@@ -198,20 +214,33 @@ async function run(label, dir, port, withSlow) {
   for (const c of [...clients, ...slow]) c.ws.terminate();
   d.child.kill("SIGTERM");
   await new Promise((r) => d.child.once("exit", r));
-  const result = { label, clients: clients.length, slow: slow.length, deliveries: latencies.length, missing, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1), peakRssMiB: peak / 1024, closedSlow };
+  const result = { label, clients: clients.length, slow: slow.length, deliveries: latencies.length, missing, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), max: latencies.at(-1),
+    detectP50: quantile(detection, 0.5), detectP99: quantile(detection, 0.99), deliverP50: quantile(delivery, 0.5), deliverP99: quantile(delivery, 0.99), peakRssMiB: peak / 1024, closedSlow };
   console.log(
     `${label.padEnd(9)} clients ${result.clients} + slow ${result.slow}: ${result.deliveries} deliveries (${missing} missing), ` +
-      `p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms; daemon peak RSS ${result.peakRssMiB.toFixed(1)} MiB, CPU ${cpu.toFixed(1)} s in ${wall.toFixed(1)} s (client process ${benchCpu.toFixed(1)} s); slow clients closed (1013): ${closedSlow}; reading clients closed: ${fastClosed}`,
+      `p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms ` +
+      `(detection p50/p99 ${result.detectP50}/${result.detectP99} ms, delivery p50/p99 ${result.deliverP50}/${result.deliverP99} ms); load average ${load0.toFixed(2)} -> ${loadavg()[0].toFixed(2)}; daemon peak RSS ${result.peakRssMiB.toFixed(1)} MiB, CPU ${cpu.toFixed(1)} s in ${wall.toFixed(1)} s (client process ${benchCpu.toFixed(1)} s); slow clients closed (1013): ${closedSlow}; reading clients closed: ${fastClosed}`,
   );
   return result;
 }
 
+/** A port the kernel says is free now (a random one collided with another job once). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const p = probe.address().port;
+      probe.close(() => resolve(p));
+    });
+    probe.on("error", reject);
+  });
+}
+
 const dir = mkdtempSync(join(tmpdir(), "pmsapp-fanout-"));
 try {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  console.log(`daemon-fanout: ${CLIENTS} clients on 127.0.0.1, ${FLIPS} md state flips 250 ms apart, debounce ${DEBOUNCE_MS} ms`);
-  const base = await run("baseline", join(dir, "a"), port, false);
-  const loaded = await run("loaded", join(dir, "b"), port + 1, true);
+
+  console.log(`daemon-fanout: ${CLIENTS} clients on 127.0.0.1, ${FLIPS} md state flips 250 ms apart, debounce ${DEBOUNCE_MS} ms; daemon ${daemonJs}; ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  const base = await run("baseline", join(dir, "a"), await freePort(), false);
+  const loaded = await run("loaded", join(dir, "b"), await freePort(), true);
   console.log(`ratio loaded/baseline: p99 latency ${(loaded.p99 / base.p99).toFixed(2)}x, peak RSS ${(loaded.peakRssMiB / base.peakRssMiB).toFixed(2)}x`);
   console.log(`goal (issue 5): p99 < 100 ms with 1000 clients; RSS bounded with ${SLOW} slow clients`);
 } finally {

@@ -77,6 +77,29 @@ function refuse(socket: Duplex, status: number, text: string, extra = ""): void 
   socket.destroy();
 }
 
+/**
+ * The header and payload of one unmasked, unfragmented WebSocket text frame (RFC 6455 section 5.2):
+ * what a server sends. Built once and written to every client.
+ */
+export function textFrame(payload: Buffer): [Buffer, Buffer] {
+  const n = payload.length;
+  let header: Buffer;
+  if (n < 126) {
+    header = Buffer.allocUnsafe(2);
+    header[1] = n;
+  } else if (n < 65536) {
+    header = Buffer.allocUnsafe(4);
+    header[1] = 126;
+    header.writeUInt16BE(n, 2);
+  } else {
+    header = Buffer.allocUnsafe(10);
+    header[1] = 127;
+    header.writeBigUInt64BE(BigInt(n), 2);
+  }
+  header[0] = 0x81; // FIN + opcode 1 (text)
+  return [header, payload];
+}
+
 /** Resolve when something answers on the Unix socket (another daemon is running). */
 function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -97,6 +120,8 @@ export class EventServer {
   private pingTimer: NodeJS.Timeout | undefined;
   private bookmarkTimer: NodeJS.Timeout | undefined;
   private unixPath: string | undefined;
+  private pending: Buffer[] = [];
+  private flushScheduled = false;
   tcpPort: number | undefined;
 
   constructor(private readonly options: ServerOptions) {
@@ -107,8 +132,8 @@ export class EventServer {
       perMessageDeflate: false,
       maxPayload: options.maxPayloadBytes,
     });
-    // Encoded once per event, not once per client.
-    options.hub.onEvent((e) => this.broadcast(Buffer.from(e.text, "utf8")));
+    // Serialized once per event (the hub), framed once per batch, written once per client per batch.
+    options.hub.onEvent((e) => this.broadcast(e.text));
   }
 
   get clientCount(): number {
@@ -274,6 +299,9 @@ export class EventServer {
       this.clients.delete(client);
       this.options.observer?.clients(this.clients.size);
     });
+    // Events published before this client came are in its snapshot or replay: send them to the others
+    // first, so the batch being built cannot reach this client a second time.
+    this.flush();
     const opening = this.options.hub.opening(since);
     for (const text of opening.frames) this.sendTo(client, text);
     if (ws.readyState === ws.OPEN && !client.closing) {
@@ -297,17 +325,46 @@ export class EventServer {
 
   private sendTo(client: Client, text: string | Buffer): void {
     if (client.closing || client.ws.readyState !== client.ws.OPEN) return;
-    if (client.ws.bufferedAmount > this.limits.slowClientBytes) {
-      this.options.observer?.closed("slow");
-      this.options.log.warn({ via: client.via, buffered: client.ws.bufferedAmount }, "closed a slow client (1013)");
-      this.closeClient(client, 1013, "slow consumer: reconnect with since=<epoch>:<seq>");
-      return;
-    }
+    if (this.tooSlow(client)) return;
     client.ws.send(text, { binary: false });
   }
 
-  private broadcast(text: string | Buffer): void {
-    for (const c of this.clients) this.sendTo(c, text);
+  /**
+   * Frames published in the same turn of the event loop (a state change is often several events, the
+   * journal tail reads several lines at once) go out as one write per client: with 1000 clients the
+   * cost is the number of writes (each a syscall through the loopback/TCP stack), not the bytes.
+   */
+  private broadcast(text: string): void {
+    this.pending.push(Buffer.from(text, "utf8"));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const payloads = this.pending;
+    this.pending = [];
+    const wire = Buffer.concat(payloads.map(textFrame).flat());
+    for (const c of this.clients) {
+      if (c.closing || c.ws.readyState !== c.ws.OPEN) continue;
+      if (this.tooSlow(c)) continue;
+      // ws has no public call for "write these ready-made frames"; its own sender writes to the same
+      // socket the same way (server frames are never masked; no compression is negotiated here).
+      const socket = (c.ws as unknown as { _socket?: Duplex })._socket;
+      if (socket !== undefined && socket.writable) socket.write(wire);
+      else for (const p of payloads) c.ws.send(p, { binary: false });
+    }
+  }
+
+  private tooSlow(client: Client): boolean {
+    if (client.ws.bufferedAmount <= this.limits.slowClientBytes) return false;
+    this.options.observer?.closed("slow");
+    this.options.log.warn({ via: client.via, buffered: client.ws.bufferedAmount }, "closed a slow client (1013)");
+    this.closeClient(client, 1013, "slow consumer: reconnect with since=<epoch>:<seq>");
+    return true;
   }
 
   async close(): Promise<void> {
