@@ -57,5 +57,31 @@ export function renderNode(snap: NodeSnapshot, paint: Paint): string[] {
   const sessions = ofKind(snap.entities, "session");
   if (sessions.length > 0) lines.push("  sessions:");
   for (const s of sessions) lines.push(colourBy(paint, s, `    ${s.id} ${showValue(s.state.state)} disks ${showValue(s.state.disks)}`));
+  lines.push(...renderNotable(snap.entities, paint));
+  return lines;
+}
+
+/** At most this many refusal/override lines per node; the rest are counted. */
+export const NOTABLE_SHOWN = 5;
+const REASON_SHOWN = 200;
+
+/**
+ * The agents' last refusal and last override of each instance (the daemon keeps them from the journal
+ * and sends them in its snapshot as `agent` entities with `state.notable`), newest first.
+ */
+export function renderNotable(entities: readonly EventFrame[], paint: Paint): string[] {
+  const notable = ofKind(entities, "agent")
+    .filter((a) => a.state.notable === "refusal" || a.state.notable === "override")
+    .sort((a, b) => String(b.state.time).localeCompare(String(a.state.time)));
+  if (notable.length === 0) return [];
+  const lines = ["  agents' last refusals and overrides (newest first):"];
+  for (const a of notable.slice(0, NOTABLE_SHOWN)) {
+    const when = String(a.state.time).replace("T", " ").replace(/\.\d+Z$|Z$/, "Z");
+    const instance = a.id.replace(/![a-z]+$/, "");
+    const reason = showValue(a.state.reason);
+    const why = reason.length > REASON_SHOWN ? `${reason.slice(0, REASON_SHOWN - 1)}…` : reason;
+    lines.push(paint.yellow(`    ${when} ${String(a.state.notable).padEnd(8)} ${instance} ${showValue(a.state.action)} ${showValue(a.state.decision)}: ${why}`));
+  }
+  if (notable.length > NOTABLE_SHOWN) lines.push(`    ... ${notable.length - NOTABLE_SHOWN} more (pmsapp events --json shows them all)`);
   return lines;
 }

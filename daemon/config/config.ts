@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { z } from "zod";
 import { parseKvFile } from "../../agents/config/kv-file.js";
 import { DEFAULT_JOURNAL } from "../../agents/journal/journal.js";
+import { GROUP_SYNTAX } from "./group.js";
 
 export const DEFAULT_CONFIG_PATH = "/etc/pmsapp/pmsappd.conf";
 
@@ -54,6 +55,7 @@ const schema = z
     node_name: z.string().regex(NODE_NAME, "letters, digits, '.', '_', '-' (at most 63)").optional(),
     socket_path: z.string().regex(/^\/[A-Za-z0-9._\-/]+$/, "an absolute path").max(100, "at most 100 characters (Unix socket limit)").default("/run/pmsapp/pmsappd.sock"),
     socket_mode: z.string().regex(/^0?[0-7]{3}$/, "an octal mode like 0660").default("0660"),
+    socket_group: z.union([z.literal(""), z.string().regex(GROUP_SYNTAX, "a group name or a numeric gid")]).default(""),
     tcp_listen: z.string().default(""),
     token_file: z.string().regex(/^\/[A-Za-z0-9._\-/]+$/, "an absolute path").default("/etc/pmsapp/token"),
     peers: z.string().default(""),
@@ -79,6 +81,8 @@ export interface DaemonConfig {
   readonly nodeName: string;
   readonly socketPath: string;
   readonly socketMode: number;
+  /** Group given to the socket (and to its folder when that is closed to others); undefined = root's. */
+  readonly socketGroup: string | undefined;
   readonly tcpListen: { readonly host: string; readonly port: number } | undefined;
   readonly tokenFile: string;
   readonly peers: readonly Peer[];
@@ -130,6 +134,7 @@ export function configFromValues(values: Readonly<Record<string, string>>, fileN
       nodeName: name,
       socketPath: v.socket_path,
       socketMode: parseInt(v.socket_mode, 8),
+      socketGroup: v.socket_group === "" ? undefined : v.socket_group,
       tcpListen,
       tokenFile: v.token_file,
       peers: peers.peers,

@@ -77,3 +77,26 @@ export function agentExists(r: JournalLine): EventBody {
   const state = agentAttrs(r);
   return { type: "exists", kind: "agent", id: agentId(r), state, severity: severityOf("agent", state) };
 }
+
+/**
+ * Records an operator wants to see in `pmsapp status` after the fact: an agent refusing to act
+ * (decisions named `refuse-*`) and overrides (the `override` agent's records, and a start that used one).
+ */
+export type NotableKind = "refusal" | "override";
+
+export function notableKind(r: JournalLine): NotableKind | undefined {
+  if (r.agent === "override" || r.decision?.startsWith("override") === true) return "override";
+  if (r.kind === "decision" && r.decision?.startsWith("refuse") === true) return "refusal";
+  return undefined;
+}
+
+/** Identity of an instance's last refusal / override: `<agent>/<instance>!refusal`. */
+export function notableId(r: JournalLine, kind: NotableKind): string {
+  return `${agentId(r)}!${kind}`;
+}
+
+/** The event for an instance's last refusal or override (kept apart from its last record, which moves on). */
+export function notableEvent(r: JournalLine, kind: NotableKind, verb: "exists" | "create" | "change"): EventBody {
+  const state: Attributes = { ...agentAttrs(r), notable: kind };
+  return { type: verb, kind: "agent", id: notableId(r, kind), state, severity: "warning" };
+}

@@ -11,6 +11,7 @@ import type { Runner } from "../../agents/system/command.js";
 import { realHostFs, type HostFs } from "../../agents/system/host-fs.js";
 import type { TgtTarget } from "../../agents/tgt/show.js";
 import { loadConfig, readTokenFile, type DaemonConfig } from "../config/config.js";
+import { resolveGroup } from "../config/group.js";
 import { DaemonMetrics } from "../metrics/metrics.js";
 import { EventHub } from "../server/hub.js";
 import { EventServer } from "../server/ws-server.js";
@@ -69,6 +70,8 @@ export class Daemon {
     const token = tokenFor(config);
     if (!token.ok) throw new Error(token.reason);
     this.token = token.token;
+    const group = config.socketGroup === undefined ? undefined : resolveGroup(config.socketGroup);
+    if (group !== undefined && !group.ok) throw new Error(group.reason);
     this.fs = deps.hostFs ?? hostFsFor(config);
     this.hub = new EventHub(config.nodeName, config.ringSize);
     this.metrics = new DaemonMetrics(config.nodeName, this.hub.epoch, deps.withProcessMetrics ?? true);
@@ -77,6 +80,7 @@ export class Daemon {
       hub: this.hub,
       socketPath: config.socketPath,
       socketMode: config.socketMode,
+      ...(group?.ok === true ? { socketGid: group.gid } : {}),
       ...(config.tcpListen !== undefined ? { tcp: config.tcpListen } : {}),
       token: () => this.token,
       limits: this.limitsOf(config),
@@ -186,7 +190,7 @@ export class Daemon {
       return false;
     }
     const old = this.config;
-    const needRestart = (["nodeName", "socketPath", "socketMode", "hostRoot", "hostFormat", "journalPath", "maxPayloadBytes"] as const).filter((k) => old[k] !== next[k]);
+    const needRestart = (["nodeName", "socketPath", "socketMode", "socketGroup", "hostRoot", "hostFormat", "journalPath", "maxPayloadBytes"] as const).filter((k) => old[k] !== next[k]);
     if (JSON.stringify(old.tcpListen) !== JSON.stringify(next.tcpListen)) needRestart.push("tcpListen" as never);
     if (needRestart.length > 0) this.deps.log.warn({ keys: needRestart }, "these settings take effect at the next restart; the rest is applied now");
     // Settings that need a restart keep their running values.

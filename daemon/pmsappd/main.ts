@@ -9,6 +9,7 @@
 import pino from "pino";
 import { createExecaRunner } from "../../agents/system/execa-runner.js";
 import { configPath, loadConfig, readTokenFile } from "../config/config.js";
+import { resolveGroup } from "../config/group.js";
 import { Daemon } from "./daemon.js";
 
 const USAGE = `usage: pmsappd [--config FILE] [--check]
@@ -42,6 +43,13 @@ async function main(argv: string[]): Promise<number> {
     const t = readTokenFile(config.tokenFile);
     if (!t.ok) {
       process.stderr.write(`pmsappd: tcp_listen is set but ${t.reason}\n`);
+      return 6;
+    }
+  }
+  if (config.socketGroup !== undefined) {
+    const g = resolveGroup(config.socketGroup);
+    if (!g.ok) {
+      process.stderr.write(`pmsappd: ${g.reason}\n`);
       return 6;
     }
   }

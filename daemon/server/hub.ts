@@ -4,7 +4,7 @@
  * listeners (the WebSocket server, the metrics).
  */
 import { randomUUID } from "node:crypto";
-import { agentEvent, agentExists, agentId, type JournalLine } from "../model/agent-events.js";
+import { agentEvent, agentExists, agentId, notableEvent, notableId, notableKind, type JournalLine } from "../model/agent-events.js";
 import { diffStates, snapshotEvents } from "../model/diff.js";
 import { PROTOCOL_VERSION, type ControlFrame, type EventBody, type EventFrame } from "../model/events.js";
 import { EMPTY_STATE, type NodeState } from "../model/state.js";
@@ -26,6 +26,8 @@ export class EventHub {
   private seq = 0;
   private state: NodeState = EMPTY_STATE;
   private readonly agents = new Map<string, JournalLine>();
+  /** Each instance's last refusal and last override, by notable id (`raid/r1!refusal`). */
+  private readonly notable = new Map<string, JournalLine>();
   private ring: Ring<StampedEvent>;
   private readonly listeners: EventListener[] = [];
 
@@ -66,17 +68,28 @@ export class EventHub {
     return this.publish(bodies);
   }
 
-  /** A journal line from an agent: published as an `agent` event, remembered for snapshots. */
+  /**
+   * A journal line from an agent: published as an `agent` event, remembered for snapshots. A refusal or
+   * an override is also published (and remembered) as the instance's last refusal / override.
+   */
   recordAgent(line: JournalLine): StampedEvent {
     const id = agentId(line);
-    const body = agentEvent(line, this.agents.has(id));
+    const bodies = [agentEvent(line, this.agents.has(id))];
     this.agents.set(id, line);
-    return this.publish([body])[0] as StampedEvent;
+    const kind = notableKind(line);
+    if (kind !== undefined) {
+      const nid = notableId(line, kind);
+      bodies.push(notableEvent(line, kind, this.notable.has(nid) ? "change" : "create"));
+      this.notable.set(nid, line);
+    }
+    return this.publish(bodies)[0] as StampedEvent;
   }
 
   /** Remember an agent's last record without publishing (journal lines read at daemon start). */
   primeAgent(line: JournalLine): void {
     this.agents.set(agentId(line), line);
+    const kind = notableKind(line);
+    if (kind !== undefined) this.notable.set(notableId(line, kind), line);
   }
 
   control(type: ControlFrame["type"], extra: { reason?: string; count?: number } = {}): string {
@@ -103,10 +116,14 @@ export class EventHub {
     return out;
   }
 
-  /** Frames of a full snapshot: snapshot-begin, one `exists` per entity and agent, snapshot-end. */
+  /** Frames of a full snapshot: snapshot-begin, one `exists` per entity, agent and agent's last refusal/override, snapshot-end. */
   snapshotFrames(reason: string): string[] {
     const ts = this.now().toISOString();
-    const bodies = [...snapshotEvents(this.state), ...[...this.agents.values()].map(agentExists)];
+    const notable = [...this.notable.values()].flatMap((l) => {
+      const kind = notableKind(l);
+      return kind === undefined ? [] : [notableEvent(l, kind, "exists")];
+    });
+    const bodies = [...snapshotEvents(this.state), ...[...this.agents.values()].map(agentExists), ...notable];
     return [
       this.control("snapshot-begin", { reason, count: bodies.length }),
       ...bodies.map((b) => JSON.stringify(this.stamp(b, this.seq, ts))),

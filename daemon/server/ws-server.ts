@@ -6,7 +6,7 @@
  * served on both listeners (behind the token on TCP).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, statSync, unlinkSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
 import { dirname } from "node:path";
@@ -38,6 +38,8 @@ export interface ServerOptions {
   readonly hub: EventHub;
   readonly socketPath?: string;
   readonly socketMode?: number;
+  /** Group of the socket: its members may connect (with socket_mode 0660). */
+  readonly socketGid?: number;
   readonly tcp?: { readonly host: string; readonly port: number };
   /** The current bearer token for TCP clients (re-read on config reload). */
   readonly token: () => string | undefined;
@@ -197,8 +199,25 @@ export class EventServer {
       });
     });
     chmodSync(path, this.options.socketMode ?? 0o660);
+    if (this.options.socketGid !== undefined) this.giveGroup(path, this.options.socketGid);
     this.unixPath = path;
     this.options.log.info({ socket: path }, "listening on Unix socket");
+  }
+
+  /**
+   * chgrp the socket; connecting also needs search permission on its folder, so a folder closed to
+   * others (such as /run/pmsapp, 0750) gets the group too. A folder open to others (/tmp, /run) is left
+   * alone: the socket's own mode is the gate there.
+   */
+  private giveGroup(path: string, gid: number): void {
+    chownSync(path, -1, gid);
+    const dir = dirname(path);
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      chownSync(dir, -1, gid);
+      if ((mode & 0o010) === 0) chmodSync(dir, (mode & 0o7777) | 0o010);
+    }
+    this.options.log.info({ socket: path, gid, folder: (mode & 0o001) === 0 ? dir : undefined }, "socket group set");
   }
 
   private async listenTcp(host: string, port: number): Promise<void> {
