@@ -127,7 +127,7 @@ export async function dispatch(io: AgentIo, loadHeavy: () => HeavyModule): Promi
 
   if ((action === "status" || action === "monitor") && depth === 0) {
     const reporter = createReporter({ instance, action, uuid: params.uuid, journalFile: journalPath(io.env), startedAt, now: io.now }, line);
-    const check = checkArrayRuns(hostFsFromEnv(io.env), params.uuid, params.mdDevice);
+    const check = checkArrayRuns(hostFsFromEnv(io.env), params.uuid, params.mdDevice, "state");
     reporter.end(check.rc, check.reason, { depth: 0 });
     return finish(check.rc, check.reason);
   }

@@ -3,8 +3,8 @@
  * only, no commands (the guide's swraid grepped /proc/mdstat for any active array). Built-ins only.
  */
 import { OCF } from "../ocf/exit-codes.js";
-import { findMdArrayByUuid, isRunning, type MdArrayState } from "../md/array-state.js";
-import { mdadmUuid } from "../md/uuid.js";
+import { RUNNING_ARRAY_STATES, listMdArrays, readMdArray, type MdArrayState } from "../md/array-state.js";
+import { canonicalUuid, mdadmUuid } from "../md/uuid.js";
 import type { HostFs } from "../system/host-fs.js";
 
 export interface Check {
@@ -22,20 +22,45 @@ export function mdKernelName(fs: HostFs, mdDevice: string): string | undefined {
   return m === null ? undefined : m[1];
 }
 
-export function checkArrayRuns(fs: HostFs, uuid: string, mdDevice: string): Check {
-  const array = findMdArrayByUuid(fs, uuid);
+/**
+ * The active md array carrying this UUID and its array_state (the same array findMdArrayByUuid finds:
+ * first in /sys/block order with a non-empty array_state), reading two sysfs files per array and
+ * nothing else: depth 0 runs every 10-30 s and needs no member details.
+ */
+function locateByUuid(fs: HostFs, uuid: string): { readonly name: string; readonly arrayState: string } | undefined {
+  const want = canonicalUuid(uuid);
+  if (want === undefined) return undefined;
+  for (const name of listMdArrays(fs)) {
+    if (canonicalUuid(fs.readText(`/sys/block/${name}/md/uuid`)) !== want) continue;
+    const arrayState = fs.readText(`/sys/block/${name}/md/array_state`)?.trim();
+    if (arrayState !== undefined && arrayState !== "") return { name, arrayState };
+  }
+  return undefined;
+}
+
+/**
+ * Does the array with THIS UUID run here under md_device? `detail: "full"` (default) also returns the
+ * array's state with its members for the callers that need them; "state" reads only what the answer
+ * needs (status depth 0). Both give the same rc and reason.
+ */
+export function checkArrayRuns(fs: HostFs, uuid: string, mdDevice: string, detail: "full" | "state" = "full"): Check {
+  const found = locateByUuid(fs, uuid);
   const shown = mdadmUuid(uuid);
-  if (array === undefined) return { rc: OCF.NOT_RUNNING, reason: `array ${shown} is not active on this node` };
-  if (!isRunning(array)) {
-    return { rc: OCF.ERR_GENERIC, reason: `array ${shown} exists as ${array.device} but is ${array.arrayState}, not running`, array };
+  if (found === undefined) return { rc: OCF.NOT_RUNNING, reason: `array ${shown} is not active on this node` };
+  const array = detail === "full" ? readMdArray(fs, found.name) : undefined;
+  const device = `/dev/${found.name}`;
+  const arrayState = array?.arrayState ?? found.arrayState;
+  const withArray = array !== undefined ? { array } : {};
+  if (!RUNNING_ARRAY_STATES.has(arrayState)) {
+    return { rc: OCF.ERR_GENERIC, reason: `array ${shown} exists as ${device} but is ${arrayState}, not running`, ...withArray };
   }
   const expected = mdKernelName(fs, mdDevice);
-  if (expected !== array.name) {
+  if (expected !== found.name) {
     return {
       rc: OCF.ERR_GENERIC,
-      reason: `array ${shown} runs as ${array.device}, not as ${mdDevice}: stop it (mdadm --stop ${array.device}) before the cluster starts it`,
-      array,
+      reason: `array ${shown} runs as ${device}, not as ${mdDevice}: stop it (mdadm --stop ${device}) before the cluster starts it`,
+      ...withArray,
     };
   }
-  return { rc: OCF.SUCCESS, reason: `array ${shown} runs as ${array.device} (${array.arrayState})`, array };
+  return { rc: OCF.SUCCESS, reason: `array ${shown} runs as ${device} (${arrayState})`, ...withArray };
 }
