@@ -123,13 +123,17 @@ describe("pmsapp create: what it runs", () => {
   });
 
   it("creates through the Runner with the lab-proven settings, then prints the UUID and the mdadm.conf lines for every node", async () => {
-    const runner = examineFrom(STOPPED, { [spikeLun(1)]: "sda", [spikeLun(2)]: "sdb" });
-    // mdadm --create's output is not parsed, only its exit code.
+    // Before the create the members carry the stopped array's superblock; after it, a new array's (the
+    // lab's healthy RAID1 member stands in for it). mdadm --create's output is not parsed, only its exit code.
+    const runner = new FakeRunner();
+    runner.on({ prefix: ["mdadm", "--examine", "--export", spikeLun(1)], answer: capturedResult(STOPPED, "mdadm--examine--export--sda"), times: 1 });
+    runner.on({ prefix: ["mdadm", "--examine", "--export", spikeLun(2)], answer: capturedResult(STOPPED, "mdadm--examine--export--sdb"), times: 1 });
     runner.on({ prefix: ["mdadm", "--create"], answer: { exitCode: 0 } });
-    runner.on({ prefix: ["mdadm", "--detail", "--export", "/dev/md/pmsapp"], answer: capturedResult(HEALTHY, "mdadm--detail--export--md127") });
+    runner.on({ prefix: ["mdadm", "--examine", "--export", spikeLun(1)], answer: capturedResult(HEALTHY, "mdadm--examine--export--sda") });
     const t = io(withSizes(captureHostFs(STOPPED)), runner);
     expect(await runCreate(ARGV, t.io)).toBe(CREATE_EXIT.OK);
     expect(runner.callsTo("mdadm").find((a) => a[1] === "--create")).toEqual(EXPECTED);
+    expect(runner.callsTo("mdadm").map((a) => a[1])).toEqual(["--examine", "--examine", "--create", "--examine"]);
     expect(t.out).toContain("created /dev/md/pmsapp, array UUID 7b6e5cf9:0f1ef5e6:e0c22a08:2a48a416");
     expect(t.out).toContain("  uuid = 7b6e5cf9:0f1ef5e6:e0c22a08:2a48a416");
     expect(t.out).toContain("    ARRAY <ignore> UUID=7b6e5cf9:0f1ef5e6:e0c22a08:2a48a416");

@@ -10,7 +10,7 @@
 import { createArgv, bitmapChunkBytes, mdadmSize } from "../../agents/layout/create-argv.js";
 import { LAYOUT_NAMES, LAYOUTS, layoutByName, type Layout } from "../../agents/layout/layouts.js";
 import { checkMemberPath, targetEntry, type MemberOk } from "../../agents/layout/members.js";
-import { parseDetailExport, parseExportLines, classifyExamineFailure } from "../../agents/md/examine.js";
+import { parseExamineExport, parseExportLines, classifyExamineFailure } from "../../agents/md/examine.js";
 import { mdadmUuid } from "../../agents/md/uuid.js";
 import { describeResult, succeeded, type Runner } from "../../agents/system/command.js";
 import { realHostFs, type HostFs } from "../../agents/system/host-fs.js";
@@ -226,15 +226,17 @@ export async function runCreate(argv: readonly string[], io: CreateIo): Promise<
     io.err(`pmsapp: mdadm --create failed: ${describeResult(created)}`);
     return CREATE_EXIT.FAILED;
   }
-  const detail = await io.runner.run("mdadm", ["--detail", "--export", a.mdDevice], { timeoutMs: QUICK_MS });
-  const d = succeeded(detail) ? parseDetailExport(detail.stdout) : undefined;
-  if (d === undefined || !d.ok) {
-    io.err(`pmsapp: the array was created, but its UUID could not be read (${d === undefined ? describeResult(detail) : d.error}): run mdadm --detail ${a.mdDevice}`);
+  // The UUID from the first member's new superblock: /dev/md/NAME appears only when udev gets to it.
+  const first = a.members[0] as string;
+  const examined = await io.runner.run("mdadm", ["--examine", "--export", first], { timeoutMs: QUICK_MS });
+  const sb = succeeded(examined) ? parseExamineExport(examined.stdout) : undefined;
+  if (sb === undefined || !sb.ok) {
+    io.err(`pmsapp: the array was created, but its UUID could not be read from ${first} (${sb === undefined ? describeResult(examined) : sb.error}): run mdadm --detail ${a.mdDevice}`);
     printFollowUp(io, a, undefined, targets);
     return CREATE_EXIT.FAILED;
   }
-  io.out(`created ${a.mdDevice}, array UUID ${mdadmUuid(d.value.uuid)}`);
-  printFollowUp(io, a, d.value.uuid, targets);
+  io.out(`created ${a.mdDevice}, array UUID ${mdadmUuid(sb.value.uuid)}`);
+  printFollowUp(io, a, sb.value.uuid, targets);
   return CREATE_EXIT.OK;
 }
 
