@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -63,5 +64,19 @@ describe("stream client", () => {
     const outcome = await Promise.race([alive.done, new Promise((r) => setTimeout(() => r("still open"), 1500))]);
     expect(outcome).toBe("still open");
     alive.close();
+  });
+
+  it("a node that accepts the connection but never answers the upgrade is named as not answering", async () => {
+    const held: Socket[] = [];
+    const mute = createServer((sock) => held.push(sock));
+    await new Promise<void>((r) => mute.listen(0, "127.0.0.1", () => r()));
+    closers.push(() => new Promise((r) => {
+      for (const h of held) h.destroy();
+      mute.close(() => r());
+    }));
+    const port = (mute.address() as { port: number }).port;
+    const display = `ws://127.0.0.1:${port}`;
+    const end = await openStream({ name: "node3", url: `${display}/events`, display }, { token: undefined, stopAtMarker: true, connectTimeoutMs: 300, onFrame: () => undefined }).done;
+    expect(end).toEqual({ kind: "unreachable", reason: `no answer from ${display} in time (node down or cut off?)` });
   });
 });

@@ -71,6 +71,9 @@ function describeError(e: Error & { code?: string }, target: NodeTarget): string
   if (e.code === "EACCES") return `permission denied on ${target.display} (run as root or a member of the socket's group)`;
   if (e.code === "ECONNREFUSED") return `connection refused by ${target.display} (pmsappd down or not listening there)`;
   if (e.code === "EHOSTUNREACH" || e.code === "ENETUNREACH") return `no route to ${target.display}`;
+  // ws's own wording when the upgrade gets no answer within connectTimeoutMs (seen in the lab for a
+  // power-killed node: the TCP connect itself hangs).
+  if (/handshake has timed out/.test(e.message)) return `no answer from ${target.display} in time (node down or cut off?)`;
   return `${e.code ?? "error"}: ${e.message}`;
 }
 
