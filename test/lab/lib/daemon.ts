@@ -32,6 +32,20 @@ export async function startDaemon(node: GuestNode, nodes: readonly GuestNode[], 
   await node.must("systemctl daemon-reload && systemctl restart pmsappd.service && systemctl is-active pmsappd.service", { timeoutMs: 60_000 });
 }
 
+/**
+ * For a node booted with the lab's fast init (no systemd): write config and token, then start the
+ * installed /usr/sbin/pmsappd detached with its log in /var/log/pmsapp, as packaging/sysv/pmsappd.init
+ * does (that script needs EL's /etc/rc.d/init.d/functions, which Debian guests do not have).
+ */
+export async function startDaemonLikeSysv(node: GuestNode, nodes: readonly GuestNode[], token: string): Promise<void> {
+  await node.writeFile(TOKEN_FILE, `${token}\n`, "0600");
+  await node.writeFile(CONF_FILE, daemonConfig(node, nodes), "0640");
+  await node.must(
+    "mkdir -p /run/pmsapp /var/log/pmsapp && chmod 0750 /run/pmsapp && { nohup setsid /usr/sbin/pmsappd </dev/null >>/var/log/pmsapp/pmsappd.log 2>&1 & echo $! > /run/pmsapp/pmsappd.pid; }",
+    { timeoutMs: 20_000 },
+  );
+}
+
 /** Whether `pmsapp status --node <self>` gets a full snapshot from the local daemon (Unix socket). */
 export async function daemonAnswers(node: GuestNode): Promise<boolean> {
   return (await node.sh(`pmsapp status --node ${node.name} >/dev/null 2>&1`, { timeoutMs: 30_000 })).rc === 0;
