@@ -7,8 +7,9 @@
  *  - node3 loses power: the "member faulty" event reaches node2's client; `pmsapp status` (whole cluster
  *    and one node) shows the degraded array and node3 unreachable.
  *  - `systemctl reload pmsappd` (ExecReload: SIGHUP) re-reads node1's config; node2's client stays connected.
- *  - node3 comes back (fast init, pmsappd started as the SysV script does) and its member is re-added BY HAND (mdadm --re-add, as an operator would; no
- *    cluster manager runs here): the recovery progress arrives at node2 as numbers.
+ *  - node3 comes back (fast init, pmsappd started as the SysV script does) and its member is re-added
+ *    BY HAND (mdadm --re-add, as an operator would; no cluster manager runs here): the recovery progress
+ *    arrives at node2 as numbers, and node2's --cluster follower picks node3's new daemon up again.
  *  - Latency, sysfs change -> client: on node1 a member is failed with `mdadm --fail`; t0 = node1's clock
  *    just before mdadm runs (the kernel's change happens after it), t1 = node1's clock when node1's own
  *    `pmsapp events` client (over the Unix socket) printed the faulty event. Same VM, same clock.
@@ -71,7 +72,7 @@ describe.skipIf(labUnavailable() !== undefined).sequential("pmsappd + pmsapp CLI
     expect(unit).toContain("ActiveState=active");
   });
 
-  it("a client on node2 follows node1 over TCP with the bearer token, and status shows the healthy cluster", async () => {
+  it("a client on node2 follows node1 over TCP with the bearer token; a wrong token is refused (exit 4)", async () => {
     const node2 = lab().node("node2");
     await followEvents(node2, "--json --node node1", NODE2_JSON);
     await followEvents(node2, "--cluster", NODE2_TEXT);
