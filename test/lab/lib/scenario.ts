@@ -18,9 +18,13 @@ export function labUnavailable(): string | undefined {
 
 export function useLab(options: LabOptions): () => Lab {
   let lab: Lab | undefined;
+  // The bring-up's timeout also covers a queued wait for the shared lab's lock (PMSAPP_LAB_WAIT_S): a
+  // run that waited its turn must not time out before it boots (15 min, the lab project's hookTimeout,
+  // when nothing waits, as in CI).
+  const waitMs = Math.max(0, Number(process.env["PMSAPP_LAB_WAIT_S"] ?? "0")) * 1000;
   beforeAll(async () => {
     lab = await Lab.up(options);
-  });
+  }, waitMs + 15 * 60_000);
   afterEach(async (ctx) => {
     if (lab !== undefined && ctx.task.result?.state === "fail") await lab.collectLogs(ctx.task.name);
   });
