@@ -99,43 +99,50 @@ describe.skipIf(!ENABLED || labUnavailable() !== undefined).sequential("no silen
     const toClient = await svc.clientClock();
     const cutAt = Date.now();
     await l.cutLink(b.name, "iscsi");
-    const dropped = await l.waitFor(
-      "the CIB ledger records B's member as dropped",
-      async () => {
-        const r = await svc.ledger(a);
-        return r?.failed.some((f) => f.slot === slotOf(b)) === true ? r : false;
-      },
-      { timeoutMs: DROP_RECORDED_WITHIN_MS, intervalMs: 2000 },
-    );
-    timed("5", "iSCSI cut -> ledger records B's member dropped", cutAt);
-    const view = await memberView(a);
-    expect(view.degraded, `A runs degraded: ${view.mdstat}`).toBe("1");
-    expect(await svc.waitGroup("the group still on A", 30_000)).toBe("node1");
-    const ack = await (svc.writer as NfsWriter).waitAckAfter(l, toClient(Date.now()), WRITES_RESUME_WITHIN_MS);
-    say(`row 5: ledger ${JSON.stringify({ gen: dropped.value.gen, inSync: dropped.value.inSync, failed: dropped.value.failed })}; record ${ack.seq} acknowledged while degraded`);
-    const healAt = Date.now();
-    const guestHeal = await a.time();
-    await l.healLink(b.name, "iscsi");
-    const r = await waitReadded(l, a, MEMBERS.length, uuidText, READD_WITHIN_MS);
-    timed("5", "heal -> B's member re-added and in sync (agent's depth-10 monitor)", healAt);
-    const decisions = (await svc.journalSince(a, journalFrom)).filter((d) => d.kind === "decision");
-    say(`row 5: re-added ${secs(r.ms)} s after the heal (${r.view.mdstat.trim()}); journal:\n    ${describeDecisions(decisions)}`);
-    expect(decisions.some((d) => d.decision === "ledger-member-change" && /dropped: slot 1/.test(d.reason ?? ""))).toBe(true);
-    const readd = decisions.find((d) => d.decision === "re-add");
-    expect(readd, "journal decision re-add").toBeDefined();
-    expect(readd?.reason).toMatch(/strict prefix/);
-    const frames = await l.waitFor(
-      "pmsappd streamed the agent's re-add",
-      async () => {
-        const f = await agentFrames(a, guestStart);
-        return f.some((x) => x.frame.state?.["decision"] === "re-add" && x.receivedMs >= guestHeal) ? f : false;
-      },
-      { timeoutMs: 60_000, intervalMs: 2000 },
-    );
-    const seen = frames.value.map((x) => `${x.frame.type} ${String(x.frame.state?.["decision"] ?? x.frame.state?.["step"] ?? "")}`);
-    say(`row 5: pmsappd agent frames on node1 since the cut: ${seen.join(", ")}`);
-    expect(frames.value.some((x) => x.frame.state?.["decision"] === "ledger-member-change")).toBe(true);
-    await (svc.writer as NfsWriter).waitAckAfter(l, toClient(Date.now()), WRITES_RESUME_WITHIN_MS);
+    let healed = false;
+    try {
+      const dropped = await l.waitFor(
+        "the CIB ledger records B's member as dropped",
+        async () => {
+          const r = await svc.ledger(a);
+          return r?.failed.some((f) => f.slot === slotOf(b)) === true ? r : false;
+        },
+        { timeoutMs: DROP_RECORDED_WITHIN_MS, intervalMs: 2000 },
+      );
+      timed("5", "iSCSI cut -> ledger records B's member dropped", cutAt);
+      const view = await memberView(a);
+      expect(view.degraded, `A runs degraded: ${view.mdstat}`).toBe("1");
+      expect(await svc.waitGroup("the group still on A", 30_000)).toBe("node1");
+      const ack = await (svc.writer as NfsWriter).waitAckAfter(l, toClient(Date.now()), WRITES_RESUME_WITHIN_MS);
+      say(`row 5: ledger ${JSON.stringify({ gen: dropped.value.gen, inSync: dropped.value.inSync, failed: dropped.value.failed })}; record ${ack.seq} acknowledged while degraded`);
+      const healAt = Date.now();
+      const guestHeal = await a.time();
+      await l.healLink(b.name, "iscsi");
+      healed = true;
+      const r = await waitReadded(l, a, MEMBERS.length, uuidText, READD_WITHIN_MS);
+      timed("5", "heal -> B's member re-added and in sync (agent's depth-10 monitor)", healAt);
+      const decisions = (await svc.journalSince(a, journalFrom)).filter((d) => d.kind === "decision");
+      say(`row 5: re-added ${secs(r.ms)} s after the heal (${r.view.mdstat.trim()}); journal:\n    ${describeDecisions(decisions)}`);
+      expect(decisions.some((d) => d.decision === "ledger-member-change" && /dropped: slot 1/.test(d.reason ?? ""))).toBe(true);
+      const readd = decisions.find((d) => d.decision === "re-add");
+      expect(readd, "journal decision re-add").toBeDefined();
+      expect(readd?.reason).toMatch(/strict prefix/);
+      const frames = await l.waitFor(
+        "pmsappd streamed the agent's re-add",
+        async () => {
+          const f = await agentFrames(a, guestStart);
+          return f.some((x) => x.frame.state?.["decision"] === "re-add" && x.receivedMs >= guestHeal) ? f : false;
+        },
+        { timeoutMs: 60_000, intervalMs: 2000 },
+      );
+      const seen = frames.value.map((x) => `${x.frame.type} ${String(x.frame.state?.["decision"] ?? x.frame.state?.["step"] ?? "")}`);
+      say(`row 5: pmsappd agent frames on node1 since the cut: ${seen.join(", ")}`);
+      expect(frames.value.some((x) => x.frame.state?.["decision"] === "ledger-member-change")).toBe(true);
+      await (svc.writer as NfsWriter).waitAckAfter(l, toClient(Date.now()), WRITES_RESUME_WITHIN_MS);
+    } finally {
+      // A failure above must not leave B cut off for the rows after this one.
+      if (!healed) await l.healLink(b.name, "iscsi");
+    }
   });
 
   it("row 3: both stopped cleanly, only A comes up: refused until B is back; then the group starts with both members", async () => {

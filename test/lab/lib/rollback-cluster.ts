@@ -197,7 +197,8 @@ export class RollbackService {
 
   /** The CIB ledger record of the array (quorate or not: this reads the local CIB copy), parsed. */
   async ledger(node: GuestNode): Promise<LedgerRecord | undefined> {
-    const r = await node.sh(`crm_attribute --type crm_config --name pmsapp-ledger-${this.uuid} --query --quiet 2>/dev/null`, { timeoutMs: 20_000 });
+    // The agent names the property after the canonical UUID (32 hex digits), not mdadm's spelling.
+    const r = await node.sh(`crm_attribute --type crm_config --name pmsapp-ledger-${canonicalUuid(this.uuid)} --query --quiet 2>/dev/null`, { timeoutMs: 20_000 });
     if (r.rc !== 0 || r.stdout.trim() === "") return undefined;
     const p = parseLedgerRecord(r.stdout.trim());
     return p.ok ? p.record : undefined;
