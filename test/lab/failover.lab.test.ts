@@ -12,9 +12,9 @@
  * and intact, and the returning member is re-added by the agent's depth-10 monitor (never by hand).
  * PMSAPP_LAB_SOAK=1 adds 20 repeats of (a) on 3 nodes (long: not part of the regular run).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { FenceServer, labPower } from "./lib/fence-server.js";
-import { Lab, type GuestNode, type LabOptions } from "./lib/lab.js";
+import type { GuestNode, Lab } from "./lib/lab.js";
 import { say, secs } from "./lib/log.js";
 import { NfsWriter } from "./lib/nfs-writer.js";
 import type { Ack } from "./lib/nfs-writer-records.js";
@@ -32,7 +32,7 @@ import {
   waitReadded,
   type ExportedBy,
 } from "./lib/failover-service.js";
-import { labUnavailable } from "./lib/scenario.js";
+import { labUnavailable, useLab } from "./lib/scenario.js";
 import { ARRAY, MOUNTPOINT, mountOnClient } from "./lib/storage.js";
 
 // Bounds, not values (TCG; the demo measured a first group start of 107-278 s and failovers of 99-131 s).
@@ -58,29 +58,6 @@ interface Row {
 }
 
 const rows: Row[] = [];
-
-/**
- * Like scenario.ts's useLab, but the bring-up hook's timeout covers the wait for the shared lab's lock
- * (PMSAPP_LAB_WAIT_S) on top of the boot: a queued run must not time out while it waits its turn (a
- * timed-out hook keeps running, and the next block's bring-up would then take the lock from it).
- */
-function useQueuedLab(options: LabOptions): () => Lab {
-  let lab: Lab | undefined;
-  const waitMs = Math.max(0, Number(process.env["PMSAPP_LAB_WAIT_S"] ?? "0")) * 1000;
-  beforeAll(async () => {
-    lab = await Lab.up(options);
-  }, waitMs + 15 * 60_000);
-  afterEach(async (ctx) => {
-    if (lab !== undefined && ctx.task.result?.state === "fail") await lab.collectLogs(ctx.task.name);
-  });
-  afterAll(async () => {
-    await lab?.down();
-  });
-  return () => {
-    if (lab === undefined) throw new Error("the lab did not come up (see the beforeAll error)");
-    return lab;
-  };
-}
 
 function printRows(): void {
   const f = (ms: number | undefined) => (ms === undefined ? "-" : secs(ms));
@@ -250,7 +227,7 @@ class Service {
 }
 
 describe.skipIf(labUnavailable() !== undefined).sequential("failover under Pacemaker, 3 nodes, RAID1 on node1+node2, NFS writer", () => {
-  const lab = useQueuedLab({ client: true, mdAuto: "off" });
+  const lab = useLab({ client: true, mdAuto: "off" });
   const svc = new Service(lab, "3-node", [1, 2]);
 
   afterAll(async () => {
@@ -380,7 +357,7 @@ describe.skipIf(labUnavailable() !== undefined).sequential("failover under Pacem
 });
 
 describe.skipIf(labUnavailable() !== undefined).sequential("failover under Pacemaker, 2 nodes (two_node, wait_for_all), RAID1 node1+node2", () => {
-  const lab = useQueuedLab({ nodes: 2, client: true, mdAuto: "off" });
+  const lab = useLab({ nodes: 2, client: true, mdAuto: "off" });
   const svc = new Service(lab, "2-node", [1, 2]);
 
   afterAll(async () => {

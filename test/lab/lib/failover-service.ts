@@ -6,6 +6,7 @@
  * runs the group storage = ocf:pmsapp:raid -> Filesystem -> exportfs -> IPaddr2, fenced.
  */
 import { randomBytes } from "node:crypto";
+import { ledgerAttribute } from "../../../agents/ledger/pacemaker.js";
 import type { GuestNode, Lab } from "./lab.js";
 import { say } from "./log.js";
 import { locateAll } from "./pacemaker.js";
@@ -109,9 +110,9 @@ export async function journalTail(node: GuestNode, lines = 30): Promise<string> 
   return r.stdout;
 }
 
-/** The CIB ledger record of the array (crm_config property pmsapp-ledger-<uuid>). */
+/** The CIB ledger record of the array, under the agent's own property name (canonical UUID). */
 export async function ledger(node: GuestNode, uuid: string): Promise<string> {
-  const r = await node.sh(`crm_attribute --type crm_config --name pmsapp-ledger-${uuid} --query --quiet 2>&1`, { timeoutMs: 20_000 });
+  const r = await node.sh(`crm_attribute --type crm_config --name ${ledgerAttribute(uuid)} --query --quiet 2>&1`, { timeoutMs: 20_000 });
   return r.stdout.trim();
 }
 
