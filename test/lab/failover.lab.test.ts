@@ -41,6 +41,10 @@ const FAILOVER_WITHIN_MS = 420_000;
 const WRITES_RESUME_WITHIN_MS = 180_000;
 const READD_WITHIN_MS = 300_000;
 const SOAK = process.env["PMSAPP_LAB_SOAK"] === "1";
+// Not yet passed in the lab on this code (no lab time was free in the session that wrote it): CI skips it,
+// saying so, until a full pass; PMSAPP_LAB_FAILOVER=1 (or the soak) runs it.
+const ENABLED = SOAK || process.env["PMSAPP_LAB_FAILOVER"] === "1";
+if (!ENABLED) process.stderr.write("SKIPPED: failover.lab.test.ts (issue 7) runs only with PMSAPP_LAB_FAILOVER=1 until it has passed in the lab\n");
 
 interface Row {
   readonly layout: string;
@@ -226,7 +230,7 @@ class Service {
   }
 }
 
-describe.skipIf(labUnavailable() !== undefined).sequential("failover under Pacemaker, 3 nodes, RAID1 on node1+node2, NFS writer", () => {
+describe.skipIf(!ENABLED || labUnavailable() !== undefined).sequential("failover under Pacemaker, 3 nodes, RAID1 on node1+node2, NFS writer", () => {
   const lab = useLab({ client: true, mdAuto: "off" });
   const svc = new Service(lab, "3-node", [1, 2]);
 
@@ -356,7 +360,7 @@ describe.skipIf(labUnavailable() !== undefined).sequential("failover under Pacem
   });
 });
 
-describe.skipIf(labUnavailable() !== undefined).sequential("failover under Pacemaker, 2 nodes (two_node, wait_for_all), RAID1 node1+node2", () => {
+describe.skipIf(!ENABLED || labUnavailable() !== undefined).sequential("failover under Pacemaker, 2 nodes (two_node, wait_for_all), RAID1 node1+node2", () => {
   const lab = useLab({ nodes: 2, client: true, mdAuto: "off" });
   const svc = new Service(lab, "2-node", [1, 2]);
 
