@@ -22,7 +22,7 @@
  * between an operator's forced start and a rollback.
  *
  * Gated behind PMSAPP_LAB_ROLLBACK=1 until it has passed in the lab on its final code. Lab run of
- * 2026-11-24 22:10-22:22 UTC: set-up and row 5 passed (drop ledgered ~58 s after the cut, bitmap re-add
+ * 2026-11-24 22:10-22:22 UTC: set-up and row 5 passed (drop ledgered within 58 s of the cut, bitmap re-add
  * 32.7 s after the heal, pmsappd streamed ledger-member-change and re-add); row 3 failed: during the clean
  * stop of node1's Pacemaker (node2's stack already stopped) node1 was fenced by its own fencer (a stop
  * that failed or timed out; node1's logs were lost with it), so rows 2 and 4 were not reached.
