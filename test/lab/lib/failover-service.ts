@@ -36,7 +36,8 @@ export type ExportedBy = { readonly by: "pmsapp-target" } | { readonly by: "tgta
 
 /**
  * What a node needs before it can join (at setup and after every boot: the fast init starts nothing):
- * its disk exported by the keeper, nfsd running with no export, the mount point.
+ * its disk exported by the keeper, iscsid (a survivor's agent logs in with it), nfsd running with no export,
+ * the mount point.
  */
 export async function prepareServiceNode(node: GuestNode, uuid: string, layout: readonly GuestNode[], mountpoint: string): Promise<ExportedBy> {
   const n = nodeNumber(node);
@@ -51,6 +52,7 @@ export async function prepareServiceNode(node: GuestNode, uuid: string, layout: 
   }
   await node.must(
     `mkdir -p ${mountpoint}
+pidof iscsid >/dev/null || iscsid
 /etc/init.d/rpcbind start >/dev/null; : > /etc/exports
 mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
 rpc.nfsd 8 && { pidof rpc.mountd >/dev/null || setsid rpc.mountd >/dev/null 2>&1 </dev/null; }
