@@ -32,9 +32,9 @@ import { type GuestNode } from "./lib/lab.js";
 import { say, secs } from "./lib/log.js";
 import { memberView, newArrayUuid, waitReadded } from "./lib/failover-service.js";
 import type { NfsWriter } from "./lib/nfs-writer.js";
-import { describeDecisions, droppedAt, GROUP_START_WITHIN_MS, MEMBERS, RollbackService, useQueuedLab, type JournalLine, type StartAttempt } from "./lib/rollback-cluster.js";
+import { describeDecisions, droppedAt, GROUP_START_WITHIN_MS, MEMBERS, RollbackService, type JournalLine, type StartAttempt } from "./lib/rollback-cluster.js";
 import { agentFrames, startLocalDaemon } from "./lib/rollback-daemon.js";
-import { labUnavailable } from "./lib/scenario.js";
+import { labUnavailable, useLab } from "./lib/scenario.js";
 import { nodeNumber, targetIqn } from "./lib/storage.js";
 
 const ENABLED = process.env["PMSAPP_LAB_ROLLBACK"] === "1";
@@ -73,7 +73,7 @@ function expectRefusal(attempt: StartAttempt, self: GuestNode, newer: GuestNode,
 }
 
 describe.skipIf(!ENABLED || labUnavailable() !== undefined).sequential("no silent rollback (issue 8 rows 2-5), Pacemaker 2 nodes, RAID1 node1+node2, NFS writer", () => {
-  const lab = useQueuedLab({ nodes: 2, client: true, mdAuto: "off" });
+  const lab = useLab({ nodes: 2, client: true, mdAuto: "off" });
   const uuidText = newArrayUuid();
   const svc = new RollbackService(lab, uuidText);
   const t0 = Date.now();

@@ -27,7 +27,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { findTarget, parseTgtShow } from "../../agents/tgt/show.js";
 import type { GuestNode } from "./lib/lab.js";
 import { say, secs } from "./lib/log.js";
@@ -36,9 +36,6 @@ import { bootFinished, reboot, type RebootKind } from "./lib/reboot.js";
 import { labUnavailable, useLab } from "./lib/scenario.js";
 import { exportDisk, login, memberPath, portal, prepareInitiator, targetIqn } from "./lib/storage.js";
 
-// The lab is shared: this file may queue for its lock (PMSAPP_LAB_WAIT_S) inside useLab's beforeAll, and the
-// lab project's 15-minute hookTimeout must not cut that wait short.
-vi.setConfig({ hookTimeout: (15 * 60 + (Number(process.env["PMSAPP_LAB_WAIT_S"] ?? "0") || 0)) * 1000 });
 
 const REBOOTS = Number(process.env["PMSAPP_TARGET_REBOOTS"] ?? "20");
 const SOAK = process.env["PMSAPP_LAB_SOAK"] === "1";

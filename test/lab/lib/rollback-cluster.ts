@@ -7,12 +7,11 @@
  * quorum), the agent's journal decisions, the CIB ledger record, a member's own superblock, and pmsappd
  * on the active node streaming agent events.
  */
-import { beforeAll, afterAll, afterEach } from "vitest";
 import { parseExamine, type Examine } from "../../../agents/md/examine.js";
 import { canonicalUuid } from "../../../agents/md/uuid.js";
 import { parseLedgerRecord, type LedgerRecord } from "../../../agents/ledger/record.js";
 import { FenceServer, labPower } from "./fence-server.js";
-import { Lab, type GuestNode, type LabOptions } from "./lab.js";
+import type { GuestNode, Lab } from "./lab.js";
 import { say, secs } from "./log.js";
 import { NfsWriter } from "./nfs-writer.js";
 import { NETNS } from "./paths.js";
@@ -24,28 +23,6 @@ import { ARRAY, MOUNTPOINT, mountOnClient } from "./storage.js";
 export const MEMBERS = [1, 2] as const;
 /** Bounds, not values (TCG; the demo measured a first group start of 107-278 s). */
 export const GROUP_START_WITHIN_MS = 600_000;
-
-/**
- * Like scenario.ts's useLab, but the bring-up hook's timeout covers the wait for the shared lab's lock
- * (PMSAPP_LAB_WAIT_S) on top of the boot (the same reasoning as failover.lab.test.ts's useQueuedLab).
- */
-export function useQueuedLab(options: LabOptions): () => Lab {
-  let lab: Lab | undefined;
-  const waitMs = Math.max(0, Number(process.env["PMSAPP_LAB_WAIT_S"] ?? "0")) * 1000;
-  beforeAll(async () => {
-    lab = await Lab.up(options);
-  }, waitMs + 15 * 60_000);
-  afterEach(async (ctx) => {
-    if (lab !== undefined && ctx.task.result?.state === "fail") await lab.collectLogs(ctx.task.name);
-  });
-  afterAll(async () => {
-    await lab?.down();
-  });
-  return () => {
-    if (lab === undefined) throw new Error("the lab did not come up (see the beforeAll error)");
-    return lab;
-  };
-}
 
 /** One line of the agents' journal (agents/journal/journal.ts), as far as these rows read it. */
 export interface JournalLine {
