@@ -81,3 +81,22 @@ export class PacemakerLedger implements LedgerStore {
     return succeeded(r) ? { ok: true } : { ok: false, reason: `cannot write the ledger: ${describeResult(r)}` };
   }
 }
+
+/**
+ * The CIB ledger on a node where Pacemaker does not run (e.g. ocf-tester, or the agent run by hand): no
+ * outside evidence, nothing written, and no crm_* call made. Same answers the CIB ledger gives when its
+ * calls fail with "Could not connect", without their cost.
+ */
+export class PacemakerNotRunning implements LedgerStore {
+  readonly name = "pacemaker CIB";
+  readonly overrides = true;
+  static readonly REASON = "Pacemaker is not running on this node (no pacemaker-controld process), so the cluster's ledger cannot be read";
+
+  async read(uuid: string): Promise<LedgerView> {
+    return { kind: "unavailable", source: `${this.name} (${ledgerAttribute(uuid)})`, reason: PacemakerNotRunning.REASON };
+  }
+
+  async write(_record: LedgerRecord): Promise<WriteResult> {
+    return { ok: false, reason: PacemakerNotRunning.REASON };
+  }
+}

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { captureHostFs } from "../system/capture-fs.js";
+import { realHostFs } from "../system/host-fs.js";
 import { capturedResult, FakeRunner } from "../../test/support/fake-runner.js";
 import { fixture } from "../../test/support/fixtures.js";
 import type { HeavyRequest } from "./dispatch.js";
@@ -40,6 +41,20 @@ describe("heavy entry point and the ledger", () => {
     expect(out.rc).toBe(0);
     expect(r.calls.map((c) => c.argv.slice(0, 2).join(" "))).toEqual(["crm_node -q", "crm_attribute --type", "mdadm --examine", "mdadm --examine"]);
     expect(r.callsTo("crm_attribute").some((a) => a.includes("--update"))).toBe(false);
+  });
+
+  it("ocf on a node where Pacemaker does not run (ocf-tester, a hand run): no crm_* call, no outside evidence", async () => {
+    const r = runner();
+    const clock = fakeClock();
+    const lines: string[] = [];
+    const noController = realHostFs(fixture("proc-comm-2026-11-24", "without-controller"));
+    const spikeFs = captureHostFs(spike("raid1-member-faulty"));
+    const fs = { ...spikeFs, readDir: (p: string) => (p === "/proc" ? noController.readDir(p) : spikeFs.readDir(p)), readText: (p: string) => (p.startsWith("/proc/") && /^\/proc\/\d+\//.test(p) ? noController.readText(p) : spikeFs.readText(p)) };
+    const out = await runHeavyAction(request("ocf", {}), { runner: r, fs, now: clock.now, sleep: clock.sleep, line: (_l, msg) => void lines.push(msg) });
+    expect(out.rc).toBe(0);
+    expect(r.callsTo("crm_node")).toEqual([]);
+    expect(r.callsTo("crm_attribute")).toEqual([]);
+    expect(lines).toContain("no outside evidence: Pacemaker is not running on this node (no pacemaker-controld process), so the cluster's ledger cannot be read");
   });
 
   it("rgmanager: no shared ledger, so no cluster command at all", async () => {

@@ -21,7 +21,8 @@ import { validateLayout } from "./layout-check.js";
 import { checkArrayRuns } from "./status-light.js";
 import { hostname } from "node:os";
 import { NoSharedLedger } from "../ledger/local-store.js";
-import { PacemakerLedger, readNodeName } from "../ledger/pacemaker.js";
+import { PacemakerLedger, PacemakerNotRunning, readNodeName } from "../ledger/pacemaker.js";
+import { pacemakerController } from "../ledger/pacemaker-presence.js";
 import type { LedgerStore } from "../ledger/store.js";
 
 export interface HeavyDeps {
@@ -87,6 +88,10 @@ async function ledgerFor(request: HeavyRequest, ctx: ActionContext): Promise<{ l
   if (request.face !== "ocf") {
     const short = hostname().split(".")[0] ?? "";
     return { ledger: new NoSharedLedger(), ...(NODE_NAME.test(short) ? { node: short } : {}) };
+  }
+  if (pacemakerController(ctx.fs) === "absent") {
+    ctx.reporter.log("info", `no outside evidence: ${PacemakerNotRunning.REASON}`);
+    return { ledger: new PacemakerNotRunning() };
   }
   const ledger = new PacemakerLedger(ctx.runner, (cap) => ctx.deadline.budget(cap));
   const fromEnv = request.env.OCF_RESKEY_CRM_meta_on_node;

@@ -22,6 +22,20 @@ export const ARRAY_STATE_WAIT_MS = 3_000;
 const POLL_MS = 100;
 /** Cap for one quick iscsiadm/mdadm call (record updates, examine, stop). */
 const QUICK_MS = 10_000;
+/**
+ * Time kept back from start's forward steps so that a failed start can always undo what it did (stop
+ * the array it assembled, log out the sessions it opened): a quarter of the budget, 3 to 15 s. Without
+ * it, a start that used its whole budget left an inactive array and open sessions behind (CI, loaded
+ * host: ocf-tester's 20 s start).
+ */
+export function rollbackReserveMs(budgetMs: number): number {
+  return Math.min(15_000, Math.max(3_000, Math.round(budgetMs / 4)));
+}
+/**
+ * The least time an assembly is started with: mdadm killed in the middle of --assemble leaves an
+ * inactive array holding the members, so with less time left start gives up cleanly instead.
+ */
+export const ASSEMBLE_MIN_MS = 5_000;
 
 export interface StartOptions {
   /** Outside evidence about slots (issue 8); none by default. */
@@ -29,7 +43,11 @@ export interface StartOptions {
 }
 
 export async function startArray(ctx: ActionContext, options: StartOptions = {}): Promise<Outcome> {
-  const { params: p, runner, fs, deadline, reporter } = ctx;
+  const { params: p, runner, fs, reporter } = ctx;
+  // Forward steps run against `fwd`; the rollback keeps the full deadline (see rollbackReserveMs).
+  const reserveMs = rollbackReserveMs(ctx.deadline.remainingMs());
+  const fwd: ActionContext = { ...ctx, deadline: ctx.deadline.keeping(reserveMs) };
+  const deadline = fwd.deadline;
   const uuid = mdadmUuid(p.uuid);
   const quick = (): number => deadline.budget(QUICK_MS);
 
@@ -97,7 +115,7 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
 
   // 2. Bounded wait for the LUN devices of the targets that logged in.
   const wanted = p.targets.filter((t) => !loginProblems.has(t));
-  await pollUntil(ctx, DEVICE_WAIT_MS, POLL_MS, () => (wanted.every((t) => findTargetDevice(fs, t) !== undefined) ? true : undefined));
+  await pollUntil(fwd, DEVICE_WAIT_MS, POLL_MS, () => (wanted.every((t) => findTargetDevice(fs, t) !== undefined) ? true : undefined));
 
   // 3. Every member's facts; only disks of this target's iSCSI session qualify.
   const sessions = targetSessions(fs, p.targets);
@@ -167,12 +185,18 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
   for (const w of decision.warnings) reporter.log("warn", w, { uuid });
 
   // 5. Assemble from exactly these members, then check what the kernel says.
+  if (deadline.remainingMs() < ASSEMBLE_MIN_MS) {
+    const reason = `not starting ${uuid}: only ${(deadline.remainingMs() / 1000).toFixed(1)} s of the start timeout left before assembling (at least ${ASSEMBLE_MIN_MS / 1000} s needed, ${(reserveMs / 1000).toFixed(0)} s kept for undoing); raise the start operation's timeout`;
+    reporter.decision("refuse-out-of-time", reason);
+    const rb = await rollback(ctx, opened(), false);
+    return { rc: OCF.ERR_GENERIC, reason: `${reason}${rb}` };
+  }
   const assembled = await runner.run(MDADM, assembleArgs(p.mdDevice, p.uuid, decision.members, decision.run, decision.force), { timeoutMs: deadline.budget(30_000) });
   if (!succeeded(assembled)) {
     const rb = await rollback(ctx, opened(), true);
     return { rc: OCF.ERR_GENERIC, reason: `assembly of ${uuid} failed: ${describeResult(assembled)}${rb}` };
   }
-  const running = await pollUntil(ctx, ARRAY_STATE_WAIT_MS, POLL_MS, () => {
+  const running = await pollUntil(fwd, ARRAY_STATE_WAIT_MS, POLL_MS, () => {
     const c = checkArrayRuns(fs, p.uuid, p.mdDevice);
     return c.rc === OCF.SUCCESS ? c : undefined;
   });

@@ -64,6 +64,14 @@ export class Deadline {
     return this.remainingMs() <= 0;
   }
 
+  /**
+   * A deadline `ms` earlier than this one (never earlier than now): what the forward steps of an action
+   * get when the rest is kept for undoing them.
+   */
+  keeping(ms: number): Deadline {
+    return new Deadline(Math.max(this.now(), this.at - ms), this.now);
+  }
+
   /** The timeout to give one command: what is left, but at most `capMs`, and at least 1 ms. */
   budget(capMs?: number): number {
     const left = this.remainingMs();
