@@ -218,7 +218,7 @@ describe("start", () => {
     expect(r.calls).toEqual([]);
   });
 
-  it("logins run in parallel: both are in flight before either answers; node records are written one at a time first", async () => {
+  it("targets run side by side: their record writes interleave, each target's login follows its own record writes, both logins are in flight at once", async () => {
     const fake = runnerFor("raid1-stopped-examine", { [LINK1]: "sda", [LINK2]: "sdb" });
     fake.on({ when: (a) => a.includes("--login"), answer: { exitCode: 0 } });
     fake.answer(["mdadm", "--assemble"], { exitCode: 0 });
@@ -230,7 +230,8 @@ describe("start", () => {
       callsTo: fake.callsTo.bind(fake),
       async run(program: string, args: readonly string[], options: { timeoutMs: number }) {
         const login = args.includes("--login");
-        order.push(login ? "login" : args.includes("new") ? "new" : "other");
+        const iqn = args[args.indexOf("-T") + 1] === IQN1 ? "1" : "2";
+        order.push(`${login ? "login" : args.includes("new") ? "new" : args.includes("update") ? "update" : "other"}${iqn}`);
         if (!login) return fake.run(program, args, options);
         inFlight++;
         maxInFlight = Math.max(maxInFlight, inFlight);
@@ -242,6 +243,7 @@ describe("start", () => {
     const out = await startArray(testContext(params(), runner, lifecycle(fake)));
     expect(out.rc).toBe(0);
     expect(maxInFlight).toBe(2);
-    expect(order.indexOf("login")).toBeGreaterThan(order.lastIndexOf("new"));
+    expect(order.slice(0, 4)).toEqual(["new1", "new2", "update1", "update2"]);
+    for (const n of ["1", "2"]) expect(order.indexOf(`login${n}`)).toBeGreaterThan(order.lastIndexOf(`update${n}`));
   });
 });
