@@ -27,6 +27,7 @@ import {
   logLengths,
   memberView,
   newArrayUuid,
+  NodeLogFollower,
   prepareServiceNode,
   targetsOf,
   waitReadded,
@@ -172,15 +173,22 @@ class Service {
     const watch = this.survivors(victim)[0] as GuestNode;
     const logFrom = await logLengths(watch);
     const toClient = await this.clientClock();
+    // The victim's own view (a node cut off from the heartbeat network stops the group itself, having lost quorum).
+    const victimLog = await NodeLogFollower.start(this.node(victim), scenario);
     const faultAt = await fault(victim);
-    const moved = await lab.waitFor(
-      `the group started on a survivor of ${victim}`,
-      async () => {
-        const where = await groupWhere(watch);
-        return where !== false && where !== victim ? where : false;
-      },
-      { timeoutMs: FAILOVER_WITHIN_MS, intervalMs: 1000 },
-    );
+    const moved = await lab
+      .waitFor(
+        `the group started on a survivor of ${victim}`,
+        async () => {
+          const where = await groupWhere(watch);
+          return where !== false && where !== victim ? where : false;
+        },
+        { timeoutMs: FAILOVER_WITHIN_MS, intervalMs: 1000 },
+      )
+      .finally(async () => {
+        const lines = await victimLog.stop();
+        if (lines.length > 0) say(`${scenario}: ${victim}'s own pacemaker.log (copied to ${victimLog.files.pacemaker}):\n    ${lines.join("\n    ")}`);
+      });
     const groupMs = Date.now() - faultAt;
     const fenced = (this.fence as FenceServer).fencedSince(victim, faultAt - 1000);
     expect(fenced.length, `Pacemaker fenced ${victim} through the lab's fence device`).toBeGreaterThan(0);
@@ -258,13 +266,25 @@ describe.skipIf(!ENABLED || labUnavailable() !== undefined).sequential("failover
     const to = from === "node1" ? "node2" : "node1";
     const watch = svc.node(to);
     const toClient = await svc.clientClock();
+    // The node giving the group up is the one whose stops matter: its log is copied off as it grows, so
+    // that it survives even if the node is fenced.
+    const fromLog = await NodeLogFollower.start(svc.node(from), "(d) clean move");
     const t0 = Date.now();
-    await watch.must(`crm resource move storage ${to}`, { timeoutMs: 120_000 });
-    const moved = await lab_.waitFor(`the group started on ${to}`, async () => ((await groupWhere(watch)) === to ? to : false), { timeoutMs: FAILOVER_WITHIN_MS, intervalMs: 1000 });
+    let stopLines: string[] = [];
+    try {
+      await watch.must(`crm resource move storage ${to}`, { timeoutMs: 120_000 });
+      await lab_.waitFor(`the group started on ${to}`, async () => ((await groupWhere(watch)) === to ? to : false), { timeoutMs: FAILOVER_WITHIN_MS, intervalMs: 1000 });
+    } finally {
+      stopLines = await fromLog.stop();
+      say(`(d): ${from}'s own pacemaker.log during the move (copied to ${fromLog.files.pacemaker}):\n    ${stopLines.join("\n    ")}`);
+    }
     const groupMs = Date.now() - t0;
+    const fenced = (svc.fence as FenceServer).fencedSince(from, t0 - 1000);
+    expect(fenced, `a clean move fences nobody; ${from}'s stops:\n${stopLines.join("\n")}`).toEqual([]);
+    expect(stopLines.filter((l) => /Result of stop operation for \S+ on \S+: (?!ok)/.test(l)), "every stop on the node giving the group up succeeded").toEqual([]);
     await watch.must("crm resource clear storage", { timeoutMs: 120_000 });
     const ack = await (svc.writer as NfsWriter).waitAckAfter(lab_, toClient(t0), WRITES_RESUME_WITHIN_MS);
-    svc.active = moved.value;
+    svc.active = to;
     const view = await memberView(watch);
     expect(view.degraded, `a clean move keeps every member: ${view.mdstat}`).toBe("0");
     expect(view.inSync).toBe(2);

@@ -1,18 +1,21 @@
 /**
  * The replicated NFS service of the failover scenarios, built the README's way: every node exports its
  * disk with the product's target keeper (`/usr/libexec/pmsapp/pmsapp-target start`, what the
- * pmsapp-target service runs) and runs an NFS server with no export; one node creates the RAID1 from the
+ * pmsapp-target service runs) and has the NFS server installed but stopped; one node creates the RAID1 from the
  * iSCSI LUNs (never the local disk) with a chosen UUID; Pacemaker (pacemaker.ts, the README's blocks)
- * runs the group storage = ocf:pmsapp:raid -> Filesystem -> exportfs -> IPaddr2, fenced.
+ * runs the group storage = ocf:pmsapp:raid -> Filesystem -> nfsserver -> exportfs -> IPaddr2 -> nfsnotify, fenced.
  */
 import { randomBytes } from "node:crypto";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { ledgerAttribute } from "../../../agents/ledger/pacemaker.js";
 import type { GuestNode, Lab } from "./lab.js";
 import { say } from "./log.js";
+import { ARTIFACTS_DIR } from "./paths.js";
 import { locateAll } from "./pacemaker.js";
 import { ARRAY, exportDisk, login, mdState, memberPath, nodeNumber, portal, prepareInitiator, targetIqn } from "./storage.js";
 
-export const GROUP = ["sharedraid", "sharedvol", "sharednfs", "sharedip"] as const;
+export const GROUP = ["sharedraid", "sharedvol", "sharednfsd", "sharednfs", "sharedip", "sharednotify"] as const;
 export const KEEPER = "/usr/libexec/pmsapp/pmsapp-target";
 export const JOURNAL = "/var/lib/pmsapp/journal/agents.jsonl";
 
@@ -35,9 +38,41 @@ managed_uuid = ${uuid}
 export type ExportedBy = { readonly by: "pmsapp-target" } | { readonly by: "tgtadm"; readonly why: string };
 
 /**
+ * The lab's stand-in for nfs-server.service on the fast-init VMs (no systemd there), installed as
+ * /etc/init.d/nfsserver, the first init script the nfsserver resource agent looks for: it runs what the
+ * unit runs (exportfs -r, rpc.mountd, rpc.nfsd; stop: rpc.nfsd 0, exportfs -au, exportfs -f) and its
+ * status is the unit's "nfsd threads > 0". Debian's own /etc/init.d/nfs-kernel-server would not do: it
+ * refuses to start nfsd while /etc/exports names no directory, and the exports here are the cluster's.
+ */
+export const NFS_SERVER_INIT = `#!/bin/sh
+# written by the failover scenarios (test/lab/lib/failover-service.ts): nfs-server.service for a VM without systemd
+case "$1" in
+start)
+  mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd || exit 1
+  /usr/sbin/exportfs -r
+  pidof rpc.mountd >/dev/null || /usr/sbin/rpc.mountd || exit 1
+  /usr/sbin/rpc.nfsd 8 || exit 1
+  ;;
+stop)
+  if mountpoint -q /proc/fs/nfsd; then /usr/sbin/rpc.nfsd 0 || exit 1; fi
+  /usr/sbin/exportfs -au
+  /usr/sbin/exportfs -f
+  pids=$(pidof rpc.mountd) && kill $pids
+  exit 0
+  ;;
+status)
+  threads=$(cat /proc/fs/nfsd/threads 2>/dev/null || echo 0)
+  [ "$threads" -gt 0 ] && exit 0 || exit 3
+  ;;
+*) echo "usage: $0 start|stop|status" >&2; exit 3 ;;
+esac
+`;
+
+/**
  * What a node needs before it can join (at setup and after every boot: the fast init starts nothing):
- * its disk exported by the keeper, iscsid (a survivor's agent logs in with it), nfsd running with no export,
- * the mount point.
+ * its disk exported by the keeper, iscsid (a survivor's agent logs in with it), rpcbind, the mount point,
+ * and the NFS server installed but NOT running: the group's nfsserver resource starts it where the group
+ * runs (state directory on the shared filesystem) and stops it when the group leaves (README install).
  */
 export async function prepareServiceNode(node: GuestNode, uuid: string, layout: readonly GuestNode[], mountpoint: string): Promise<ExportedBy> {
   const n = nodeNumber(node);
@@ -50,12 +85,12 @@ export async function prepareServiceNode(node: GuestNode, uuid: string, layout: 
     await exportDisk(node);
     exported = { by: "tgtadm", why };
   }
+  await node.writeFile("/etc/init.d/nfsserver", NFS_SERVER_INIT, "0755");
   await node.must(
     `mkdir -p ${mountpoint}
 pidof iscsid >/dev/null || iscsid
 /etc/init.d/rpcbind start >/dev/null; : > /etc/exports
-mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
-rpc.nfsd 8 && { pidof rpc.mountd >/dev/null || setsid rpc.mountd >/dev/null 2>&1 </dev/null; }
+if [ "$(cat /proc/fs/nfsd/threads 2>/dev/null || echo 0)" -gt 0 ]; then echo "nfsd runs outside the cluster" >&2; exit 1; fi
 sync`,
     { timeoutMs: 60_000 },
   );
@@ -149,7 +184,7 @@ export async function waitReadded(lab: Lab, active: GuestNode, members: number, 
 export async function clusterTimeline(node: GuestNode, from: { pacemaker: number; corosync: number }): Promise<string[]> {
   const r = await node.sh(
     `tail -n +${from.corosync + 1} /var/log/corosync/corosync.log 2>/dev/null | grep -E 'Token has not been received|A new membership|Members left|quorum' | sed 's/^/corosync: /'
-tail -n +${from.pacemaker + 1} /var/log/pacemaker/pacemaker.log 2>/dev/null | grep -E "state is now lost|Requesting fencing|Operation '(off|reboot)'.*(OK|targeting)|Result of (start|stop|monitor) operation for (sharedraid|sharedvol|sharednfs|sharedip)|Initiating (start|stop) operation|will be fenced|Peer .* was terminated" | grep -v 'monitor operation.*: ok' | sed 's/^/pacemaker: /'`,
+tail -n +${from.pacemaker + 1} /var/log/pacemaker/pacemaker.log 2>/dev/null | grep -E "state is now lost|Requesting fencing|Operation '(off|reboot)'.*(OK|targeting)|Result of (start|stop|monitor) operation for (sharedraid|sharedvol|sharednfsd|sharednfs|sharedip|sharednotify)|Initiating (start|stop) operation|will be fenced|Peer .* was terminated" | grep -v 'monitor operation.*: ok' | sed 's/^/pacemaker: /'`,
     { timeoutMs: 30_000 },
   );
   return r.stdout.split("\n").filter(Boolean);
@@ -159,4 +194,68 @@ export async function logLengths(node: GuestNode): Promise<{ pacemaker: number; 
   const r = await node.sh("wc -l < /var/log/pacemaker/pacemaker.log; wc -l < /var/log/corosync/corosync.log", { timeoutMs: 20_000 });
   const [p = "0", c = "0"] = r.stdout.trim().split("\n");
   return { pacemaker: Number(p) || 0, corosync: Number(c) || 0 };
+}
+
+/**
+ * Copies the growth of a node's pacemaker.log and agent journal to the host every `intervalMs` (through
+ * the guest agent, so a cut network does not matter) into ARTIFACTS_DIR/<time>-<label>-<node>.*, so the
+ * view of a node that gets fenced survives it. stop() ends the copying and returns the lines that tell
+ * what the node's own resource operations did (results with their exit reasons, fencing, the stop's own
+ * messages).
+ */
+export class NodeLogFollower {
+  private readonly offsets = { pacemaker: 0, journal: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<void> = Promise.resolve();
+  private readonly captured: string[] = [];
+  readonly files: { pacemaker: string; journal: string };
+
+  private constructor(readonly node: GuestNode, label: string, readonly intervalMs: number) {
+    mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    const base = join(ARTIFACTS_DIR, `${new Date().toISOString().replace(/[:.]/g, "-")}-${label.replace(/[^A-Za-z0-9_-]+/g, "_")}-${node.name}`);
+    this.files = { pacemaker: `${base}.pacemaker.log`, journal: `${base}.agents.jsonl` };
+  }
+
+  /** Start from the current end of both files. */
+  static async start(node: GuestNode, label: string, intervalMs = 2000): Promise<NodeLogFollower> {
+    const f = new NodeLogFollower(node, label, intervalMs);
+    const r = await node.sh(`stat -c %s /var/log/pacemaker/pacemaker.log 2>/dev/null || echo 0; stat -c %s ${JOURNAL} 2>/dev/null || echo 0`, { timeoutMs: 20_000 });
+    const [p = "0", j = "0"] = r.stdout.trim().split("\n");
+    f.offsets.pacemaker = Number(p) || 0;
+    f.offsets.journal = Number(j) || 0;
+    f.timer = setInterval(() => {
+      f.busy = f.busy.then(() => f.poll()).catch(() => undefined);
+    }, intervalMs);
+    return f;
+  }
+
+  private async readFrom(path: string, offset: number): Promise<string> {
+    const r = await this.node.exec(["tail", "-c", `+${offset + 1}`, path], { timeoutMs: 15_000 });
+    return r.rc === 0 ? r.stdout : "";
+  }
+
+  private async poll(): Promise<void> {
+    if (!this.node.running) return;
+    const p = await this.readFrom("/var/log/pacemaker/pacemaker.log", this.offsets.pacemaker);
+    this.offsets.pacemaker += Buffer.byteLength(p);
+    if (p !== "") {
+      appendFileSync(this.files.pacemaker, p);
+      this.captured.push(...p.split("\n").filter(Boolean));
+    }
+    const j = await this.readFrom(JOURNAL, this.offsets.journal);
+    this.offsets.journal += Buffer.byteLength(j);
+    if (j !== "") appendFileSync(this.files.journal, j);
+  }
+
+  /** Stop copying (one last read if the node still runs) and return the lines worth printing. */
+  async stop(): Promise<string[]> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.busy;
+    await this.poll().catch(() => undefined);
+    return this.captured.filter((l) => NodeLogFollower.WORTH.test(l));
+  }
+
+  static readonly WORTH =
+    /Result of (start|stop) operation|_stop_0.*(output|timed out)|Couldn't unmount|unmount|Unlocked NFS|Un-export|Stopping NFS|NFS server (stopped|started)|Requesting fencing|will be fenced|Operation '(off|reboot)'|Stopping (the )?cluster|Shutting down/i;
 }

@@ -67,7 +67,9 @@ describe("README Pacemaker blocks", () => {
     expect(crm).toContain(
       `primitive sharedraid ocf:pmsapp:raid params uuid=${LAB_CRM.UUID} md_device=/dev/md/pmsapp targets="${LAB_CRM.TARGETS}" degraded=safe op monitor interval=10s OCF_CHECK_LEVEL=10`,
     );
-    expect(crm).toContain("group storage sharedraid sharedvol sharednfs sharedip");
+    // nfsd runs only where the group runs and stops before the unmount (an nfsd left running holds NFSv4 opens).
+    expect(crm).toContain("primitive sharednfsd ocf:heartbeat:nfsserver params nfs_shared_infodir=/srv/pmsapp/nfsinfo nfs_no_notify=true op monitor interval=20s");
+    expect(crm).toContain("group storage sharedraid sharedvol sharednfsd sharednfs sharedip sharednotify");
     expect(crm).toContain("location storage-prefers-node1 storage 100: node1");
     expect(crm[crm.length - 2]).toBe("commit");
   });
