@@ -90,12 +90,43 @@ export function classifyLogout(r: CommandResult): LogoutResult {
  * Create (or refresh) the node record of exactly this target and write the agent's settings into it.
  * Returns undefined on success, else the reason.
  */
-export async function prepareNodeRecord(runner: Runner, t: TargetSpec, settings: NodeSettings, timeoutMs: () => number): Promise<string | undefined> {
-  const created = await runner.run(ISCSIADM, nodeNewArgs(t), { timeoutMs: timeoutMs() });
-  if (created.failedToStart !== undefined || created.timedOut || (created.exitCode !== 0 && created.exitCode !== ISCSI_ERR.SESS_EXISTS)) {
-    return `creating the node record failed: ${describeResult(created)}`;
+/**
+ * The node record's `name = value` lines (`iscsiadm -m node -T <iqn> -p <portal>`, open-iscsi 2.1.8:
+ * test/fixtures/iscsiadm-node-record-2026-11-25). Comment lines (`# BEGIN RECORD 2.1.8`) are skipped.
+ */
+export function parseNodeRecord(text: string): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const m = /^([A-Za-z0-9_.[\]]+) = (.*)$/.exec(line.trimEnd());
+    if (m !== null && m[1] !== undefined && m[2] !== undefined) out.set(m[1], m[2]);
   }
-  for (const [name, value] of nodeSettings(settings)) {
+  return out;
+}
+
+export const nodeShowArgs = (t: TargetSpec): string[] => record(t);
+
+/**
+ * Make the target's node record carry the agent's settings, with as few iscsiadm runs as possible (each
+ * costs a process start, seconds on a loaded node): read it (one run); when it exists for this target and
+ * already has the settings, nothing is written; when some differ, only those are updated. Only a missing
+ * or unreadable record is created with `-o new`, which would otherwise put an existing record back to
+ * iscsid.conf's defaults (captured). Returns why it failed, or undefined.
+ */
+export async function prepareNodeRecord(runner: Runner, t: TargetSpec, settings: NodeSettings, timeoutMs: () => number): Promise<string | undefined> {
+  const want = nodeSettings(settings);
+  const shown = await runner.run(ISCSIADM, nodeShowArgs(t), { timeoutMs: timeoutMs() });
+  if (shown.failedToStart !== undefined) return `reading the node record failed: ${describeResult(shown)}`;
+  const current = shown.exitCode === 0 && !shown.timedOut ? parseNodeRecord(shown.stdout) : undefined;
+  let toWrite = want;
+  if (current !== undefined && current.get("node.name") === t.iqn) {
+    toWrite = want.filter(([name, value]) => current.get(name) !== value);
+  } else {
+    const created = await runner.run(ISCSIADM, nodeNewArgs(t), { timeoutMs: timeoutMs() });
+    if (created.failedToStart !== undefined || created.timedOut || (created.exitCode !== 0 && created.exitCode !== ISCSI_ERR.SESS_EXISTS)) {
+      return `creating the node record failed: ${describeResult(created)}`;
+    }
+  }
+  for (const [name, value] of toWrite) {
     const r = await runner.run(ISCSIADM, nodeUpdateArgs(t, name, value), { timeoutMs: timeoutMs() });
     if (r.exitCode !== 0 || r.timedOut || r.failedToStart !== undefined) return `setting ${name} failed: ${describeResult(r)}`;
   }

@@ -12,7 +12,7 @@ import type { LedgerStore, LedgerView, WriteResult } from "../ledger/store.js";
 import { validateParams, type RaidParams } from "./params.js";
 import { startArray } from "./start.js";
 import { deepStatus } from "./status-deep.js";
-import { EMPTY_HOST, phasedHost, testContext } from "./test-support.js";
+import { EMPTY_HOST, phasedHost, testContext, withoutNodeRecords } from "./test-support.js";
 
 const spike = (state: string) => fixture("spike-2026-11-24", state);
 const host = (state: string) => captureHostFs(spike(state));
@@ -50,7 +50,7 @@ const isAssemble = (argv: readonly string[]) => argv[0] === "mdadm" && argv[1] =
 /** node1's target logs in, node2's is dead (captured rc 8); node1's member is the clean-stopped one (events 35, AA). */
 function loneNode1(): FakeRunner {
   const r = new FakeRunner();
-  r.on({ when: (a) => a[0] === "iscsiadm" && (a.includes("new") || a.includes("update")), answer: { exitCode: 0 } });
+  withoutNodeRecords(r);
   r.answer(["mdadm", "--examine", "--export", LINK1], capturedResult(spike("raid1-stopped-examine"), "mdadm--examine--export--sda"));
   r.answer(["mdadm", "--examine", LINK1], capturedResult(spike("raid1-stopped-examine"), "mdadm--examine--sda"));
   r.on({ when: isLogin(IQN1), answer: { exitCode: 0 } });

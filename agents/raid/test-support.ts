@@ -8,7 +8,7 @@ import { fixture } from "../../test/support/fixtures.js";
 import { parseExamine, type Examine } from "../md/examine.js";
 import { Deadline } from "../system/command.js";
 import type { HostFs } from "../system/host-fs.js";
-import type { FakeRunner } from "../../test/support/fake-runner.js";
+import { capturedResult, type FakeRunner } from "../../test/support/fake-runner.js";
 import type { ActionContext } from "./context.js";
 import type { Candidate } from "./decision.js";
 import type { RaidParams } from "./params.js";
@@ -107,3 +107,12 @@ export const capturedMember = (node: number, state: string, dev: string): Candid
 });
 /** Node N's LUN as start finds it when it cannot be a member. */
 export const absentMember = (node: number, problem: Candidate["problem"] = "no-device"): Candidate => ({ target: spikeTarget(node), problem });
+
+/**
+ * iscsiadm as a node without node records answers it (captured: reading a record gives rc 21, so each
+ * target's record is created with `-o new` and written with `-o update`, both answered 0).
+ */
+export function withoutNodeRecords(r: FakeRunner): FakeRunner {
+  r.on({ when: (a) => a[0] === "iscsiadm" && a.length === 7 && a[1] === "-m" && a[2] === "node", answer: capturedResult(fixture("iscsiadm-node-record-2026-11-25"), "show-missing") });
+  return r.on({ when: (a) => a[0] === "iscsiadm" && (a.includes("new") || a.includes("update")), answer: { exitCode: 0 } });
+}
