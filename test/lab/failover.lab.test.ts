@@ -74,6 +74,17 @@ function printRows(): void {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
+/** The acknowledgement that ended the longest gap after `fromMs` (when writes resumed after an outage). */
+function resumedAt(acks: readonly Ack[], fromMs: number): number | undefined {
+  let best: { gap: number; at: number } | undefined;
+  let prev: number | undefined;
+  for (const a of acks) {
+    if (prev !== undefined && a.at >= fromMs && (best === undefined || a.at - prev > best.gap)) best = { gap: a.at - prev, at: a.at };
+    prev = a.at;
+  }
+  return best?.at;
+}
+
 function maxGap(acks: readonly Ack[], fromMs: number): number | undefined {
   let gap: number | undefined;
   let prev: number | undefined;
@@ -207,7 +218,7 @@ class Service {
       firstAckMs,
       maxGapMs: maxGap(acks, toClient(faultAt) - 60_000),
       readdMs: undefined,
-      note: `fenced: ${fenced.map((e) => `${e.action} ${secs(e.at - faultAt)} s after the fault`).join(", ")}`,
+      note: `fenced: ${fenced.map((e) => `${e.action} ${secs(e.at - faultAt)} s after the fault, asked by ${e.peer}`).join(", ")}`,
     };
   }
 
@@ -215,7 +226,7 @@ class Service {
   async readded(row: Row, since: number): Promise<Row> {
     const r = await waitReadded(this.lab(), this.node(this.active), this.members.length, this.uuid, READD_WITHIN_MS);
     const done: Row = { ...row, readdMs: Date.now() - since };
-    say(`${row.scenario}: members in sync on ${this.active} ${secs(r.ms)} s after the node was back (${r.view.mdstat.trim()})`);
+    say(`${row.scenario}: members in sync on ${this.active} ${secs(r.ms)} s after the node was back, in the CIB ledger after ${secs(r.ledgerMs)} s (${r.view.mdstat.trim()})`);
     return done;
   }
 
@@ -278,19 +289,23 @@ describe.skipIf(!ENABLED || labUnavailable() !== undefined).sequential("failover
       stopLines = await fromLog.stop();
       say(`(d): ${from}'s own pacemaker.log during the move (copied to ${fromLog.files.pacemaker}):\n    ${stopLines.join("\n    ")}`);
     }
-    const groupMs = Date.now() - t0;
+    const startedAt = Date.now();
+    const groupMs = startedAt - t0;
     const fenced = (svc.fence as FenceServer).fencedSince(from, t0 - 1000);
     expect(fenced, `a clean move fences nobody; ${from}'s stops:\n${stopLines.join("\n")}`).toEqual([]);
     expect(stopLines.filter((l) => /Result of stop operation for \S+ on \S+: (?!ok)/.test(l)), "every stop on the node giving the group up succeeded").toEqual([]);
     await watch.must("crm resource clear storage", { timeoutMs: 120_000 });
-    const ack = await (svc.writer as NfsWriter).waitAckAfter(lab_, toClient(t0), WRITES_RESUME_WITHIN_MS);
+    const ack = await (svc.writer as NfsWriter).waitAckAfter(lab_, toClient(startedAt), WRITES_RESUME_WITHIN_MS);
     svc.active = to;
     const view = await memberView(watch);
     expect(view.degraded, `a clean move keeps every member: ${view.mdstat}`).toBe("0");
     expect(view.inSync).toBe(2);
     const constraints = await watch.must("cibadmin -Q -o constraints", { timeoutMs: 30_000 });
     expect(constraints).not.toContain("cli-prefer-storage");
-    rows.push({ layout: "3-node", scenario: "(d) crm resource move + clear", from, to, groupMs, firstAckMs: ack.at - toClient(t0), maxGapMs: maxGap(await (svc.writer as NfsWriter).acks(), toClient(t0)), readdMs: undefined, note: "no fencing, no member lost" });
+    // The client keeps writing until the stops begin: "1st ack" is the one that ended the outage.
+    const acks = await (svc.writer as NfsWriter).acks();
+    const resumed = resumedAt(acks, toClient(t0)) ?? ack.at;
+    rows.push({ layout: "3-node", scenario: "(d) crm resource move + clear", from, to, groupMs, firstAckMs: resumed - toClient(t0), maxGapMs: maxGap(acks, toClient(t0)), readdMs: undefined, note: "no fencing, no member lost" });
     await svc.verify("(d)");
   });
 

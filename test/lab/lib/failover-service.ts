@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ledgerAttribute } from "../../../agents/ledger/pacemaker.js";
+import { parseLedgerRecord } from "../../../agents/ledger/record.js";
 import type { GuestNode, Lab } from "./lab.js";
 import { say } from "./log.js";
 import { ARTIFACTS_DIR } from "./paths.js";
@@ -154,11 +155,25 @@ export async function ledger(node: GuestNode, uuid: string): Promise<string> {
 }
 
 /**
- * Wait until the active node's array has all `members` in sync again (the agent's depth-10 monitor
- * re-adds the returning member; nothing here touches md). On timeout the error carries the md state,
- * the agent's journal lines and the ledger, which is what an operator would look at.
+ * The CIB ledger on `node` records `members` members in sync and none dropped: the agent's own account
+ * that the re-add is complete. Until its depth-10 monitor writes that record, a survivor's start refuses
+ * (the ledger still names the re-added member as dropped while the other ran on), which is issue 8's rule.
  */
-export async function waitReadded(lab: Lab, active: GuestNode, members: number, uuid: string, timeoutMs: number): Promise<{ ms: number; view: MemberView }> {
+export async function ledgerWhole(node: GuestNode, uuid: string, members: number): Promise<{ whole: boolean; text: string }> {
+  const text = await ledger(node, uuid);
+  const parsed = parseLedgerRecord(text);
+  return { whole: parsed.ok && parsed.record.inSync.length === members && parsed.record.failed.length === 0, text };
+}
+
+/**
+ * Wait until the active node's array has all `members` in sync again (the agent's depth-10 monitor
+ * re-adds the returning member; nothing here touches md) and the CIB ledger says so (the agent writes it
+ * at its next depth-10 monitor; a failover before that is refused by design). On timeout the error
+ * carries the md state, the agent's journal lines and the ledger, which is what an operator would look at.
+ * `ms` is until md had them all in sync; `ledgerMs` until the ledger recorded it.
+ */
+export async function waitReadded(lab: Lab, active: GuestNode, members: number, uuid: string, timeoutMs: number): Promise<{ ms: number; ledgerMs: number; view: MemberView }> {
+  const t0 = Date.now();
   try {
     const r = await lab.waitFor(
       `all ${members} members in sync on ${active.name} (re-added by the agent's depth-10 monitor)`,
@@ -168,7 +183,11 @@ export async function waitReadded(lab: Lab, active: GuestNode, members: number, 
       },
       { timeoutMs, intervalMs: 2000 },
     );
-    return { ms: r.ms, view: r.value };
+    await lab.waitFor(`the CIB ledger records all ${members} members in sync`, async () => (await ledgerWhole(active, uuid, members)).whole, {
+      timeoutMs: Math.max(60_000, timeoutMs - (Date.now() - t0)),
+      intervalMs: 2000,
+    });
+    return { ms: r.ms, ledgerMs: Date.now() - t0, view: r.value };
   } catch (e) {
     const view = await memberView(active).catch((x: Error) => x.message);
     throw new Error(
