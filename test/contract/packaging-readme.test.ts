@@ -115,9 +115,10 @@ describe("README install section", () => {
     const check = /OCF_RESKEY_uuid=(\S+)\s+OCF_RESKEY_targets="([^"]*)"/.exec(sh);
     expect(check).not.toBeNull();
     expect(validateParams({ uuid: check?.[1], targets: check?.[2] }).ok).toBe(true);
-    // The group is the documented order: raid, Filesystem, exportfs with a fixed fsid, IPaddr2.
+    // The group is the documented order: raid, Filesystem, nfsserver (nfsd only where the group runs, its
+    // state on the shared fs), exportfs with a fixed fsid, IPaddr2, nfsnotify (from the floating address).
     const order = [...sh.matchAll(/pcs resource create (\S+) (\S+)[^\n]*--group storage/g)].map((m) => m[2]);
-    expect(order).toEqual(["ocf:pmsapp:raid", "ocf:heartbeat:Filesystem", "ocf:heartbeat:exportfs", "ocf:heartbeat:IPaddr2"]);
+    expect(order).toEqual(["ocf:pmsapp:raid", "ocf:heartbeat:Filesystem", "ocf:heartbeat:nfsserver", "ocf:heartbeat:exportfs", "ocf:heartbeat:IPaddr2", "ocf:heartbeat:nfsnotify"]);
     expect(sh).toMatch(/ocf:heartbeat:exportfs [^\n]*fsid=1/);
   });
 });
