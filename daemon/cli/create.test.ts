@@ -35,7 +35,8 @@ function examineFrom(dir: string, byDisk: Record<string, string>): FakeRunner {
 
 describe("pmsapp create: argument parsing", () => {
   it("needs a known layout and members; rejects hostile values", () => {
-    expect(parseCreateArgs([spikeLun(1)])).toEqual({ ok: false, error: expect.stringContaining("--layout is required") });
+    const byDefault = parseCreateArgs([spikeLun(1), spikeLun(2), spikeLun(3)]);
+    expect(byDefault.ok && "args" in byDefault && byDefault.args.layout.name).toBe("raid1");
     expect(parseCreateArgs(["--layout", "raid0", spikeLun(1)])).toEqual({ ok: false, error: expect.stringContaining("unknown layout 'raid0'") });
     expect(parseCreateArgs(["--layout", "raid1"])).toEqual({ ok: false, error: expect.stringContaining("no members") });
     expect(parseCreateArgs(["--layout", "raid1", "--md-device", "/dev/md0;reboot", spikeLun(1)])).toEqual({ ok: false, error: expect.stringContaining("--md-device") });

@@ -19,7 +19,7 @@ import { TGTADM } from "../../agents/tgt/tgtadm.js";
 
 export const CREATE_EXIT = { OK: 0, FAILED: 1, USAGE: 2, REFUSED: 6 } as const;
 
-export const CREATE_HELP = `usage: pmsapp create --layout LAYOUT [options] MEMBER...
+export const CREATE_HELP = `usage: pmsapp create [--layout LAYOUT] [options] MEMBER...
 
 Creates the shared md array from the LUNs of this node's iSCSI sessions, with pmsapp's settings:
 metadata 1.2, a neutral homehost (never a node's name), the layout's consistency policy, and for bitmap
@@ -32,7 +32,8 @@ layouts:
 ${LAYOUT_NAMES.map((n) => `  ${n.padEnd(14)}${LAYOUTS[n].support === "supported" ? "" : LAYOUTS[n].support === "needs-force" ? "[only with --accept-write-hole] " : "[refused] "}${LAYOUTS[n].tradeoff}`).join("\n")}
 
 options:
-  --layout LAYOUT               required, one of the above
+  --layout LAYOUT               one of the above; default raid1 (2- or 3-way mirror: the README's
+                                design section says why, with the lab figures)
   --md-device PATH              /dev/mdN or /dev/md/NAME (default /dev/md/pmsapp)
   --name NAME                   array name in the superblock (default pmsapp)
   --homehost NAME               neutral homehost, e.g. the cluster's name (default pmsapp)
@@ -42,6 +43,9 @@ options:
   --assume-clean                skip the initial sync: ONLY for members that are all zeroes
 
 exit codes: 0 created (or --dry-run passed), 1 mdadm failed, 2 usage, 6 refused (nothing was run)`;
+
+/** The layout for 2 and 3 nodes when none is named (issue 9's decision, README design section). */
+export const DEFAULT_LAYOUT = "raid1";
 
 const MD_DEVICE = /^\/dev\/(?:md\d{1,3}|md\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})$/;
 const WORD = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
@@ -90,9 +94,8 @@ export function parseCreateArgs(argv: readonly string[]): ParsedCreate {
     } else if (a.startsWith("-")) return { ok: false, error: `create: unknown option '${a.slice(0, 80)}'` };
     else members.push(a);
   }
-  if (layoutName === undefined) return { ok: false, error: `create: --layout is required (${LAYOUT_NAMES.join(", ")})` };
-  const layout = layoutByName(layoutName);
-  if (layout === undefined) return { ok: false, error: `create: unknown layout '${layoutName.slice(0, 40)}' (${LAYOUT_NAMES.join(", ")})` };
+  const layout = layoutByName(layoutName ?? DEFAULT_LAYOUT);
+  if (layout === undefined) return { ok: false, error: `create: unknown layout '${(layoutName ?? "").slice(0, 40)}' (${LAYOUT_NAMES.join(", ")})` };
   if (members.length === 0) return { ok: false, error: "create: no members given (one /dev/disk/by-path/... link per node)" };
   return { ok: true, args: { layout, mdDevice, name, homehost, members, ...flags } };
 }

@@ -20,7 +20,7 @@ export const HELP: Readonly<Record<"main" | "status" | "events", string>> = {
 usage:
   pmsapp status [--node NAME | --cluster] [--json]
   pmsapp events [--follow] [--json] [--since EPOCH:SEQ] [--node NAME | --cluster]
-  pmsapp create --layout LAYOUT [--dry-run] MEMBER...   (create the shared array; see pmsapp create --help)
+  pmsapp create [--layout LAYOUT] [--dry-run] MEMBER... (create the shared array; see pmsapp create --help)
   pmsapp help [COMMAND]      pmsapp COMMAND --help
 
 The CLI talks to pmsappd: the local daemon over its Unix socket (socket_path), other nodes over
