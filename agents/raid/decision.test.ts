@@ -4,15 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { decideStart, type Candidate, type StartEvidence } from "./decision.js";
-import { absentMember, capturedMember, capturedSuperblock, RAID1_UUID, RAID5_UUID, spikeByPath, spikeTarget } from "./test-support.js";
+// Short names: these tests combine many captured members per line.
+import { absentMember as absent, capturedMember as member, capturedSuperblock as sb, RAID1_UUID as RAID1, RAID5_UUID as RAID5, spikeByPath as byPath, spikeTarget as T } from "./test-support.js";
 
-const RAID1 = RAID1_UUID;
-const RAID5 = RAID5_UUID;
-const T = spikeTarget;
-const byPath = spikeByPath;
-const sb = capturedSuperblock;
-const member = capturedMember;
-const absent = absentMember;
 const evidence = (uuid: string, candidates: Candidate[], external?: StartEvidence["external"]): StartEvidence => ({ uuid, candidates, ...(external ? { external } : {}) });
 
 describe("all members present", () => {

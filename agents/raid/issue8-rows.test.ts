@@ -10,16 +10,10 @@ import { fixture } from "../../test/support/fixtures.js";
 import { parseLedgerRecord, recordOverride, pendingOverride, recordStart, recordCleanStop, type LedgerRecord } from "../ledger/record.js";
 import type { LedgerView } from "../ledger/store.js";
 import { decideStart, type Candidate, type StartEvidence } from "./decision.js";
-import { absentMember, capturedMember, capturedSuperblock, RAID1_UUID, RAID5_UUID, spikeByPath, spikeTarget } from "./test-support.js";
+// Short names: these tests combine many captured members per line.
+import { absentMember as absent, capturedMember as member, capturedSuperblock as sb, RAID1_UUID as RAID1, RAID5_UUID as RAID5, spikeByPath as byPath, spikeTarget as T } from "./test-support.js";
 import { decideReadd } from "./readd.js";
 
-const RAID1 = RAID1_UUID;
-const RAID5 = RAID5_UUID;
-const T = spikeTarget;
-const byPath = spikeByPath;
-const sb = capturedSuperblock;
-const member = capturedMember;
-const absent = absentMember;
 const quorate = (record: LedgerRecord | undefined): LedgerView => ({ kind: "quorate", record, source: "test" });
 const NO_QUORUM: LedgerView = { kind: "unavailable", reason: "this node's partition has no quorum: its copy of the CIB may be stale", source: "test" };
 const ev = (uuid: string, node: string, candidates: Candidate[], more: Partial<StartEvidence> = {}): StartEvidence => ({ uuid, node, candidates, ...more });
