@@ -79,10 +79,9 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
   const hadSession = new Set([...targetSessions(fs, p.targets)].filter(([, s]) => s !== undefined).map(([t]) => t));
 
   // 1. Per target, all targets side by side under one deadline: its node record with the agent's
-  //    settings, then its login. iscsiadm serialises writers of its record database with its own lock;
-  //    running the targets in parallel overlaps the process starts, which on a loaded node cost more
-  //    than the writes (ocf-tester's 20 s start in the lab spent 10 s before assembling when the 15
-  //    record calls of its three targets ran one after the other).
+  //    settings (prepareNodeRecord: usually one read, no write), then its login. iscsiadm serialises
+  //    writers of its record database with its own lock. On the lab's one-vCPU TCG guests running the
+  //    targets side by side did not shorten start (CPU-bound); reading the record first did.
   const loginCapMs = (p.loginTimeoutS * p.loginRetries + 3) * 1000;
   const loginProblems = new Map<TargetSpec, string>();
   let notInstalled: string | undefined;
