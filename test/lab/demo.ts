@@ -6,7 +6,7 @@
  * iSCSI LUNs of node1 and node2, corosync and Pacemaker run the README's own blocks with fencing ON
  * (fence_pmsapp_lab -> the demo's fence server -> power-kill of the VM) and the group
  * storage = raid -> Filesystem -> nfsserver -> exportfs -> IPaddr2 -> nfsnotify. The client writes
- * checksummed data through the VIP, pmsappd's event stream is followed on node2, `pmsapp status` runs,
+ * checksummed data through the VIP, pmsappd's event stream is followed on a node that is not active, `pmsapp status` runs,
  * the active node is power-killed (Pacemaker fences it, the group starts on a survivor), the victim
  * comes back and the agent re-adds its member, the checksums are verified, and a timing table is printed.
  * Everything is torn down at the end (and on Ctrl-C).
@@ -224,7 +224,8 @@ async function fencedClusterStory(lab: Lab, fence: { server?: FenceServer }): Pr
   });
 
   await clientWritesThroughVip(client);
-  const watcher = lab.node("node2");
+  // The operator watches from a node that is not about to be power-killed: the first one not running the group.
+  const watcher = lab.nodes.find((n) => n.name !== active && n.running) as GuestNode;
   await daemonsAndStatus(lab, watcher);
 
   const victim = active;
