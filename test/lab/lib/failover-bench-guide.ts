@@ -60,12 +60,11 @@ export function guideSwraidScript(guide: string = readFileSync(GUIDE_PATH, "utf8
  * session to them exists (the group stopped): the old record, whatever wrote it, is deleted first.
  */
 export function guideNodeRecordsScript(members: readonly number[]): string {
-  return members
-    .map((n) => {
-      const rec = `iscsiadm -m node -T ${targetIqn(n)} -p ${portal(n)}:3260`;
-      return [`${rec} -o delete >/dev/null 2>&1`, `${rec} -o new >/dev/null`, ...GUIDE_NODE_SETTINGS.map(([k, v]) => `${rec} -o update -n '${k}' -v ${v}`)].join("\n");
-    })
-    .join("\n");
+  const records = members.map((n) => {
+    const rec = `iscsiadm -m node -T ${targetIqn(n)} -p ${portal(n)}:3260`;
+    return [`${rec} -o delete >/dev/null 2>&1 || true`, `${rec} -o new >/dev/null`, ...GUIDE_NODE_SETTINGS.map(([k, v]) => `${rec} -o update -n '${k}' -v ${v}`)].join("\n");
+  });
+  return ["set -e", ...records].join("\n");
 }
 
 /** The ARRAY line the guide's `mdadm --examine --scan` step leaves, naming the device its script uses. */
@@ -136,15 +135,16 @@ crm_verify -L`;
  * What the guide's operator does on the active node once the failed node is back (the guide has no
  * automatic re-add): log in to its target again and put its LUN back into /dev/md0 (`--re-add`, bitmap
  * recovery; `--add`, full resync, only if md refuses the re-add). udev's `mdadm --incremental` may
- * already have re-attached it at login; then nothing is added. Prints one word: how it went back.
+ * already have re-attached it at login; then nothing is added. Prints how it went back.
  */
 export function guideReaddScript(member: number): string {
   const path = memberPath(member);
   return `iscsiadm -m node -T ${targetIqn(member)} -p ${portal(member)}:3260 --login >/dev/null 2>&1
 udevadm settle --timeout=30
 for i in $(seq 30); do [ -e ${path} ] && break; sleep 1; done
-dev=$(readlink -f ${path}) || { echo "the LUN of node${member} did not appear: ${path}" >&2; exit 1; }
-if [ -e /sys/block/md0/md/dev-$(basename "$dev") ]; then echo incremental; exit 0; fi
+[ -e ${path} ] || { echo "the LUN of node${member} did not appear after the login: ${path}" >&2; exit 1; }
+dev=$(readlink -f ${path})
+if [ -e /sys/block/md0/md/dev-$(basename "$dev") ]; then echo "udev incremental assembly at login"; exit 0; fi
 if mdadm ${GUIDE_MD} --re-add ${path} >&2; then echo re-add; exit 0; fi
 mdadm ${GUIDE_MD} --add ${path} >&2 && echo add`;
 }

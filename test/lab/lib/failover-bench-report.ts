@@ -22,7 +22,7 @@ export interface KillRow {
   readonly firstAckMs?: number;
   /** Fence actions on the victim, seconds after the kill, and who asked. */
   readonly fenced: string;
-  /** victim back in the cluster -> its member in sync on the active node again. */
+  /** victim's restart begun -> its member in sync on the active node again (restart, export, rejoin, re-add). */
   readonly readdMs?: number;
   /** How the member went back (pmsapp: the agent's monitor; swraid: incremental / re-add / add by hand). */
   readonly readdHow?: string;

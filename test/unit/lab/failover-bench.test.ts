@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { applyAutoassemblyBlock, BLOCK_BEGIN } from "../../../agents/target/mdadm-conf.js";
 import { GUIDE_PATH, guideArrayLine, guideMdadmConf, guideNodeRecordsScript, guideReaddScript, guideSwraidScript, swapToSwraidScript } from "../../lab/lib/failover-bench-guide.js";
 import { formatReport, median, ratio, summarize, type BenchRecord, type KillRow } from "../../lab/lib/failover-bench-report.js";
-import { STEP_COST_MS, stepFits, SWRAID_GROUP } from "../../lab/lib/failover-bench.js";
+import { failedStartNode, resumedAckScript, STEP_COST_MS, stepFits, SWRAID_GROUP } from "../../lab/lib/failover-bench.js";
 
 const UUID = "0a1b2c3d:4e5f6071:8293a4b5:c6d7e8f9";
 
@@ -122,6 +122,33 @@ describe("the swap to lsb:swraid", () => {
     ]);
     expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["crm configure", "crm_resource --resource sharedvol --set-parameter device --parameter-value /dev/md0", "crm_verify -L"]);
     expect(SWRAID_GROUP).toEqual(["swraid", "sharedvol", "sharednfsd", "sharednfs", "sharedip", "sharednotify"]);
+  });
+});
+
+describe("crm_mon's failed actions", () => {
+  it("a failed start names its node (lines as crm_mon printed them in the lab's collected logs of 2026-11-25)", () => {
+    const lines = crmMonFailed.trim().split("\n");
+    expect(lines.map(failedStartNode)).toEqual([undefined, "node2", "node3"]);
+  });
+});
+
+// Verbatim from the lab's artifacts 2026-11-25T00-44-30-076Z-_c_cut_the_active_node_s_heartbeat…/node2.state.txt (crm_mon -1).
+const crmMonFailed = `Failed Resource Actions:
+  * sharedraid start on node2 returned 'error' (not starting 317dae9e:29d06704:627d8916:a555d850: the cluster's ledger (written by node1 at 2026-11-25T00:36:43.004Z, events 55)) at Wed Nov 25 00:37:55 2026 after 38.572s
+  * sharedraid start on node3 returned 'error' (not starting 317dae9e:29d06704:627d8916:a555d850: the cluster's ledger (written by node1 at 2026-11-25T00:36:43.004Z, events 55)) at Wed Nov 25 00:38:54 2026 after 12.134s
+`;
+
+describe("when the client's writes resumed", () => {
+  it("is the first acknowledgement after the kill that ends a pause of more than 3 s, not one answered just before the kill", () => {
+    const dir = mkdtempSync(join(tmpdir(), "failover-bench-acks-"));
+    const log = join(dir, "acks.log");
+    const kill = 1_764_040_000_000;
+    // The writer's own log format (nfs-writer-records.ts): ack <record> <client ms> <write+fsync ms>.
+    const at = [kill - 200, kill - 90, kill + 30, kill + 104_000, kill + 104_090];
+    writeFileSync(log, at.map((t, i) => `ack ${i + 1} ${t} 12`).join("\n") + "\n");
+    const run = (from: number) => spawnSync("bash", ["-c", resumedAckScript(log, from)], { encoding: "utf8" }).stdout.trim();
+    expect(run(kill)).toBe(`ack 4 ${kill + 104_000} 12`);
+    expect(run(kill + 104_001)).toBe("");
   });
 });
 
