@@ -6,7 +6,9 @@
 //   * kill -> group started: host clock from the kill until every resource of group storage runs on the
 //     survivor (crm_resource --locate polled every second);
 //   * kill -> first ack: the first record the NFS client acknowledged (write + fsync returned) after the
-//     kill, on the client's clock (offset to the host measured just before the kill);
+//     kill that ended the outage (the first acknowledgement after a pause of more than 3 s: one answered
+//     an instant before the kill can fall inside the error of the clock offset), on the client's clock
+//     (offset to the host measured through the guest agent just before the kill);
 //   * whether Pacemaker fenced the victim (the lab's fence server saw the request), and the time until the
 //     returning node's member was back in sync;
 //   * at the end of each phase, every acknowledged record read back through NFS: lost, corrupted.

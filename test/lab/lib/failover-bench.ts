@@ -318,6 +318,10 @@ export class FailoverBench {
       this.record.rows.push(row);
       this.save();
       if (row.error !== undefined) {
+        if (!this.fits("back-then-kill")) {
+          this.record.notes.push(`${phase} run ${run}: no recovery attempted (it would not fit before the deadline)`);
+          break;
+        }
         await this.recover(row);
         continue;
       }
@@ -335,7 +339,11 @@ export class FailoverBench {
       this.save();
       say(`${phase} run ${run}: ${row.victim} killed, group on ${row.survivor} after ${secs(row.groupMs ?? 0)} s, first ack ${secs(row.firstAckMs ?? 0)} s, member back ${secs(Date.now() - back)} s after the restart began`);
     }
-    await this.checkData(phase);
+    // Read back through NFS only while the service runs (a hard mount would hang on a dead server).
+    const up = this.nodes.find((n) => n.running);
+    const where = up === undefined ? false : await locateAll(up, this.group).catch(() => false as const);
+    if (where !== false) await this.checkData(phase);
+    else this.record.notes.push(`${phase}: acknowledged data not checked: the group is not running`);
   }
 
   async checkData(phase: Phase): Promise<PhaseData> {
