@@ -138,17 +138,36 @@ export class Raid5RollbackService extends RollbackService {
     if (now !== policy) throw new Error(`${from.name}: sharedraid's degraded reads ${JSON.stringify(now)} after setting it to ${policy}`);
   }
 
-  /** crm_mon's "Failed Resource Actions" lines about sharedraid's start, with the node of each. */
-  async failedRaidStarts(from: GuestNode): Promise<{ node: string; line: string }[]> {
+  /** crm_mon's "Failed Resource Actions" entries (one line each, trimmed). */
+  async failedActions(from: GuestNode): Promise<string[]> {
     const r = await from.sh("crm_mon -1 2>/dev/null | sed -n '/Failed Resource Actions/,$p'", { timeoutMs: 30_000 });
     return r.stdout
       .split("\n")
       .map((l) => l.trim())
+      .filter((l) => l.startsWith("*"));
+  }
+
+  /** The failed starts of sharedraid among them, with the node of each. */
+  async failedRaidStarts(from: GuestNode): Promise<{ node: string; line: string }[]> {
+    return (await this.failedActions(from))
       .filter((l) => l.includes("sharedraid"))
       .flatMap((line) => {
         const node = failedStartNode(line);
         return node === undefined ? [] : [{ node, line }];
       });
+  }
+
+  /**
+   * Forget earlier failures (a start refused on a node bans it: start-failure-is-fatal), so that each
+   * row starts with every node eligible and crm_mon's failed actions are the row's own. Re-probes the
+   * resources; a running group keeps running. Returns the lines it cleared.
+   */
+  async clearFailures(from: GuestNode): Promise<string[]> {
+    const before = await this.failedActions(from);
+    if (before.length === 0) return [];
+    await from.must("crm_resource --cleanup", { timeoutMs: 120_000 });
+    await this.lab().waitFor("crm_mon shows no failed actions after the cleanup", async () => (await this.failedActions(from)).length === 0, { timeoutMs: 180_000, intervalMs: 3000 });
+    return before;
   }
 
   /** The raid agent's start decisions on `node` from journal line `from` on. */
