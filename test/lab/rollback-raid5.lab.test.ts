@@ -17,20 +17,23 @@
  *      node3 comes back: its member is bitmap re-added by the agent's depth-10 monitor (journal `re-add`,
  *      "strict prefix"), and every acknowledged record is intact.
  *  R2. "A dirty + degraded RAID5 after the active node's crash starts only through the explicit force
- *      policy path, with a loud event." The active node is power-killed while the client writes; the
- *      survivors' superblocks are checked to be dirty ("active"), the survivors are quorate. Under
- *      degraded=safe the agent refuses on both (journal `refuse-dirty-degraded`, OCF_ERR_GENERIC), so
- *      Pacemaker's start fails on both (crm_mon's "Failed Resource Actions") and the group stays down.
- *      Then the operator's path, the one the README's design section and agents/raid/decision.ts name:
- *      `degraded=force` is the only thing that passes `dirty-degraded` (`pmsapp override` never does):
- *      `crm resource param sharedraid set degraded force`, `crm resource cleanup storage`. The group
- *      starts with journal decision `force-assemble` (mdadm --force), the agent's warn-level line
- *      "FORCED start of a dirty degraded raid5" in pacemaker.log (pacemaker-execd logs the agent's
- *      stderr), and pmsappd on that node streams the decision as an `agent` event. degraded goes back to
- *      safe (Pacemaker restarts the group for the changed parameter; that start must pass under safe
- *      from the forced start's own records). The killed node comes back: its member is re-added by the
- *      rule, or the operator is told what to run (`readd-needs-operator`). 0 acknowledged records lost is
- *      asserted; acknowledged records damaged and unacknowledged records damaged are reported as
+ *      policy path, with a loud event." The active node is power-killed while the client writes (just
+ *      before, the lab raises md's safe_mode_delay on it so that a pause of the writer cannot leave the
+ *      superblocks clean at the kill: lib/rollback-raid5.ts holdDirty); the survivors' superblocks are
+ *      checked to be dirty ("active") and the survivors quorate. Under degraded=safe the agent refuses on
+ *      both (journal `refuse-dirty-degraded`, OCF_ERR_GENERIC), so Pacemaker's start fails on both
+ *      (crm_mon's "Failed Resource Actions") and the group stays down. Then the operator's path, the one
+ *      the README's design section and agents/raid/decision.ts name: `degraded=force` is the only thing
+ *      that passes `dirty-degraded` (`pmsapp override` never does): `crm resource param sharedraid set
+ *      degraded force`, `crm resource cleanup storage`. The group starts with journal decision
+ *      `force-assemble` (mdadm --force), the agent's warn-level line "FORCED start of a dirty degraded
+ *      raid5" in pacemaker.log (pacemaker-execd logs the agent's stderr), and pmsappd on that node
+ *      streams the decision as an `agent` event (the row prints its severity: daemon/model/state.ts rates
+ *      agent lines by exit code, so a decision line is "info" whatever it decided). degraded goes back to
+ *      safe at once (Pacemaker restarts the group for the changed parameter; that start must pass under
+ *      safe on the forced start's own records). The killed node comes back: its member is re-added by
+ *      the rule, or the operator is told what to run (`readd-needs-operator`). 0 acknowledged records
+ *      lost is asserted; acknowledged records damaged and unacknowledged records damaged are reported as
  *      figures: degraded=force accepts the write hole, which can damage blocks of the dead member in a
  *      stripe that was being written, and this row shows that only the operator's explicit act takes
  *      that risk, not that the risk is gone.
@@ -40,7 +43,8 @@
  * the README's crm block runs validate-all, so the rows run the guide's layout under safe, as issue 8's
  * RAID5 rows ask, to show what the start decisions do with it.
  *
- * Run: PMSAPP_LAB_WAIT_S=3600 PMSAPP_LAB_REQUIRED=1 PMSAPP_LAB_ROLLBACK=1 npx vitest run --project lab test/lab/rollback-raid5.lab.test.ts
+ * Run (after `npm run build`: the guests install the staged dist/):
+ *   PMSAPP_LAB_WAIT_S=3600 PMSAPP_LAB_REQUIRED=1 PMSAPP_LAB_ROLLBACK=1 npx vitest run --project lab test/lab/rollback-raid5.lab.test.ts
  * Gated like rollback.lab.test.ts: without PMSAPP_LAB_ROLLBACK=1 it prints one SKIPPED line and runs
  * nothing, so `npm run test:lab` (CI's 90 minutes are full) does not run it. Expected lab time under TCG:
  * about 45-60 min (first group start ~3-5 min, each group start or failover 3-4 min, two node returns).
@@ -158,10 +162,14 @@ describe.skipIf(!ENABLED || labUnavailable() !== undefined).sequential("no silen
         { timeoutMs: FENCED_WITHIN_MS, intervalMs: 1000 },
       );
       timed("R1", `${victimName} killed -> fenced`, killAt);
-      const degraded = await l.waitFor(`the array on ${active} degraded`, async () => {
-        const v = await memberView(a);
-        return v.degraded === "1" ? v : false;
-      }, { timeoutMs: DEGRADED_WITHIN_MS, intervalMs: 2000 });
+      const degraded = await l.waitFor(
+        `the array on ${active} degraded`,
+        async () => {
+          const v = await memberView(a);
+          return v.degraded === "1" ? v : false;
+        },
+        { timeoutMs: DEGRADED_WITHIN_MS, intervalMs: 2000 },
+      );
       timed("R1", `${victimName} killed -> array degraded on ${active}`, killAt);
       const dropped = await l.waitFor(
         `the CIB ledger records ${victimName}'s member (slot ${victimSlot}) as dropped`,
