@@ -20,7 +20,12 @@ const isoTime = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, "n
 
 const member = z.object({ slot: count, dev: uuidText });
 const failedMember = z.object({ slot: count, dev: uuidText, events: count });
-const startEntry = z.object({ node: nodeName, time: isoTime, gen: count, devs: z.array(uuidText) });
+/**
+ * A point where the listed devices held the same data: a start that assembled them, or ("rejoin") a member
+ * change after which a returning member was back in sync with the running ones. Records written before
+ * rejoins were kept have no `kind`: every entry of theirs is a start.
+ */
+const startEntry = z.object({ node: nodeName, time: isoTime, gen: count, devs: z.array(uuidText), kind: z.optional(z.enum(["start", "rejoin"])) });
 const overrideEntry = z.object({
   by: z.string().min(1).max(64),
   from: nodeName,
@@ -127,9 +132,18 @@ export function recordCleanStop(prev: LedgerRecord | undefined, o: Observation):
   return { ...base(prev, o, "clean-stop", o.gen), cleanStop: true };
 }
 
-/** After the running array's members changed (a member failed, was removed or re-added). */
+/**
+ * After the running array's members changed (a member failed, was removed or re-added). A member that is
+ * in sync now and was not at the previous record has caught up with the running ones: that is a common
+ * point of their histories (as a start with all of them would be), so it is kept in `starts` as a rejoin.
+ * Without it, a degraded failover start that the other member later rejoined would look, forever after,
+ * like a start that used this member without the others (seen in the lab's 2-node soak).
+ */
 export function recordMemberChange(prev: LedgerRecord | undefined, o: Observation): LedgerRecord {
-  return base(prev, o, "member-change", o.gen);
+  const r = base(prev, o, "member-change", o.gen);
+  const before = new Set((prev?.inSync ?? []).map((m) => m.dev));
+  if (prev === undefined || o.inSync.every((m) => before.has(m.dev))) return r;
+  return { ...r, starts: [...r.starts, { node: o.node, time: o.time, gen: o.gen, devs: o.inSync.map((m) => m.dev), kind: "rejoin" as const }].slice(-KEEP_STARTS) };
 }
 
 export interface OverrideRequest {

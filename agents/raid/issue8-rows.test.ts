@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { fixture } from "../../test/support/fixtures.js";
-import { parseLedgerRecord, recordOverride, pendingOverride, recordStart, recordCleanStop, type LedgerRecord } from "../ledger/record.js";
+import { parseLedgerRecord, recordOverride, pendingOverride, recordStart, recordCleanStop, recordMemberChange, type LedgerRecord } from "../ledger/record.js";
 import type { LedgerView } from "../ledger/store.js";
 import { decideStart, type Candidate, type StartEvidence } from "./decision.js";
 // Short names: these tests combine many captured members per line.
@@ -156,6 +156,44 @@ describe("row 4: (2), then A comes back", () => {
     const d = decideStart(ev(RAID1, "node1", [member(1, "raid1-member-faulty", "sdc"), { target: T(2), device: byPath(2), superblock: ranAlone }]), "force");
     expect(d).toMatchObject({ verdict: "refuse", code: "diverged" });
     expect(d.reason).toMatch(/never re-added automatically/);
+  });
+});
+
+describe("row 1 repeated: failovers alternating between A and B (the lab's 2-node soak)", () => {
+  // The ledger as the agents write it: A and B started on node1; node1 killed, node2 started degraded
+  // from B (A dropped at 6); A re-added on node2 and back in sync (a rejoin); node2 killed, node1
+  // started degraded from A (B dropped at 19). B returns with its own count 19 and both slots active.
+  const t = (m: number) => `2026-11-25T03:${String(m).padStart(2, "0")}:00.000Z`;
+  const onA = recordStart(undefined, { uuid: RAID1, node: "node1", time: t(20), gen: 3, inSync: [A, B] });
+  const onB = recordStart(onA, { uuid: RAID1, node: "node2", time: t(25), gen: 5, inSync: [B] });
+  const aBack = recordMemberChange(onB, { uuid: RAID1, node: "node2", time: t(28), gen: 9, inSync: [A, B] });
+  const onAagain = recordStart(aBack, { uuid: RAID1, node: "node1", time: t(34), gen: 18, inSync: [A] });
+
+  it("the re-add that brought A back into B's array is kept as a common point (rejoin)", () => {
+    expect(onB.failed).toEqual([{ ...A, events: 6 }]);
+    expect(aBack.starts.map((s) => `${s.node}:${s.kind ?? "start"}:${s.devs.length}`)).toEqual(["node1:start:2", "node2:start:1", "node2:rejoin:2"]);
+    expect(onAagain.failed).toEqual([{ ...B, events: 19 }]);
+    // A member change that only loses a member is no common point.
+    expect(recordMemberChange(aBack, { uuid: RAID1, node: "node2", time: t(30), gen: 12, inSync: [B] }).starts).toHaveLength(3);
+  });
+
+  it("B's member, dropped at 19 and never written since, is re-added from the bitmap although B once started without A", () => {
+    const r = decideReadd({ uuid: RAID1, mdDevice: "/dev/md0", arrayEvents: 26, running: [{ slot: 0, devUuid: A.dev }], device: byPath(2), superblock: sb("raid1-healthy", "sdb"), ledger: onAagain });
+    expect(r).toMatchObject({ verdict: "re-add", command: ["/dev/md0", "--re-add", byPath(2)] });
+  });
+
+  it("without the rejoin (a ledger that kept only starts) the same member would be refused as diverged", () => {
+    const startsOnly = { ...onAagain, starts: onAagain.starts.filter((s) => s.kind !== "rejoin") };
+    const r = decideReadd({ uuid: RAID1, mdDevice: "/dev/md0", arrayEvents: 26, running: [{ slot: 0, devUuid: A.dev }], device: byPath(2), superblock: sb("raid1-healthy", "sdb"), ledger: startsOnly });
+    expect(r).toMatchObject({ verdict: "operator", code: "diverged" });
+    expect(r.reason).toMatch(/start on node2 .* without the running members/);
+  });
+
+  it("a start on B alone after the rejoin still makes B's member diverged", () => {
+    const soloAfter = recordStart(aBack, { uuid: RAID1, node: "node2", time: t(31), gen: 14, inSync: [B] });
+    const back = { ...recordStart(soloAfter, { uuid: RAID1, node: "node1", time: t(34), gen: 18, inSync: [A] }), failed: [{ ...B, events: 19 }] };
+    const r = decideReadd({ uuid: RAID1, mdDevice: "/dev/md0", arrayEvents: 26, running: [{ slot: 0, devUuid: A.dev }], device: byPath(2), superblock: sb("raid1-healthy", "sdb"), ledger: back });
+    expect(r).toMatchObject({ verdict: "operator", code: "diverged" });
   });
 });
 

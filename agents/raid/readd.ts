@@ -8,8 +8,9 @@
  *     write after it was dropped) and below the running array's (md would not recover an equal one);
  *   - its own Array State still shows every running member active (it never ran without them: md
  *     rewrites the slots of absent members as missing at the first superblock update of a degraded run);
- *   - no start in the ledger used it without the running members since the last start that used it with
- *     all of them.
+ *   - no start in the ledger used it without the running members since the last point where it held
+ *     the same data as all of them (a start that assembled them together, or a rejoin: a member change
+ *     after which a returning member was back in sync).
  * Anything else is never automatic: a diverged member holds writes that exist nowhere else, so the
  * operator is told what to run (zero its superblock and add it for a full resync) after saving them;
  * when the evidence is missing the operator is told why nothing was done.
@@ -75,15 +76,15 @@ export function decideReadd(e: ReaddEvidence): ReaddDecision {
   if (drop === undefined) return operator("unproven", `the ledger (events ${e.ledger.gen}) does not record slot ${slot}'s device ${mdadmUuid(sb.devUuid)} as dropped`);
   if (sb.events > drop.events) return operator("diverged", `it was dropped at events ${drop.events} but its own count is ${sb.events}: it was written after it left`);
   const runningDevs = e.running.map((r) => r.devUuid);
-  // Starts are kept oldest first; one that assembled it together with every running member is a common
-  // point of both histories, so only the starts after the last such one count.
+  // Starts and rejoins are kept oldest first; one that has it together with every running member is a
+  // common point of both histories, so only the starts after the last such one count.
   const withAll = (devs: readonly string[]): boolean => devs.includes(sb.devUuid) && runningDevs.every((d) => devs.includes(d));
   let lastCommon = -1;
   e.ledger.starts.forEach((s, i) => {
     if (withAll(s.devs)) lastCommon = i;
   });
   const soloStart = e.ledger.starts.slice(lastCommon + 1).find((s) => s.devs.includes(sb.devUuid));
-  if (soloStart !== undefined) return operator("diverged", `the ledger shows a start on ${soloStart.node} at ${soloStart.time} (events ${soloStart.gen}) that used it without the running members`);
+  if (soloStart !== undefined) return operator("diverged", `the ledger shows a ${soloStart.kind === "rejoin" ? "member change" : "start"} on ${soloStart.node} at ${soloStart.time} (events ${soloStart.gen}) that used it without the running members`);
   return {
     verdict: "re-add",
     reason: `${e.device} (slot ${slot}) left at events ${drop.events}, holds ${sb.events}, never ran without the running members: a strict prefix of the array (events ${e.arrayEvents}), re-added from the bitmap`,
