@@ -168,7 +168,7 @@ export async function startArray(ctx: ActionContext, options: StartOptions = {})
     }
   }
 
-  reporter.decision(decision.force ? "force-assemble" : decision.degraded ? "assemble-degraded" : "assemble", decision.reason, { ...details, run: decision.run, force: decision.force });
+  reporter.decision(decision.force ? "force-assemble" : decision.degraded ? "assemble-degraded" : "assemble", decision.reason, { ...details, run: decision.run, force: decision.force, ...(decision.warnings.length > 0 ? { warnings: decision.warnings } : {}) });
   for (const w of decision.warnings) reporter.log("warn", w, { uuid });
 
   // 5. Assemble from exactly these members, then check what the kernel says.

@@ -67,6 +67,41 @@ describe("pmsapp status: the agents' refusals and overrides", () => {
     expect(snapshotEntities(hub).find((f) => f.id === "raid/pmsapp-raid!refusal")?.state.decision).toBe("refuse-md-device-taken");
   });
 
+  it("a start forced past md's refusal is kept as an override and streamed as critical; an overridden start as a warning", () => {
+    // The raid agent's decision line for a dirty degraded RAID5 started under degraded=force (agents/raid/start.ts).
+    const forced: JournalLine = {
+      time: "2026-11-24T12:02:00.000Z",
+      agent: "raid",
+      instance: "sharedraid",
+      action: "start",
+      kind: "decision",
+      decision: "force-assemble",
+      reason: "starting degraded without slot 0: 2 of 3 current members (events 40)",
+      details: { run: true, force: true, warnings: ["FORCED start of a dirty degraded raid5 (mdadm --force): raid5 is dirty (superblock state active) and degraded: parity may be wrong for slot 0"] },
+    };
+    const hub = new EventHub("node2", 100, fixedNow, "e");
+    const live = hub.recordAgent(forced);
+    expect(live.frame.severity).toBe("critical");
+    const kept = snapshotEntities(hub).find((f) => f.id === "raid/sharedraid!override");
+    expect(kept?.severity).toBe("critical");
+    expect(renderNode({ node: "node2", display: "sock", entities: snapshotEntities(hub) }, PLAIN)).toContain(
+      "    2026-11-24 12:02:00Z override raid/sharedraid start force-assemble: starting degraded without slot 0: 2 of 3 current members (events 40)",
+    );
+    const overridden: JournalLine = { ...forced, instance: "r2", decision: "assemble-degraded", details: { run: true, force: false, warnings: ["OVERRIDE by root at 2026-11-24T11:59:00.000Z (node1 is gone), overriding ledger events 26: ..."] } };
+    expect(hub.recordAgent(overridden).frame.severity).toBe("warning");
+    expect(snapshotEntities(hub).find((f) => f.id === "raid/r2!override")?.severity).toBe("warning");
+    // A degraded start with only a note about a stale member left out is an ordinary decision.
+    const ordinary: JournalLine = { ...forced, instance: "r3", decision: "assemble-degraded", details: { run: true, force: false, warnings: ["slot 1 is stale (events 19 < 26): left out"] } };
+    expect(hub.recordAgent(ordinary).frame.severity).toBe("info");
+    expect(snapshotEntities(hub).some((f) => f.id.startsWith("raid/r3!"))).toBe(false);
+  });
+
+  it("a refusal and a member left for the operator are warnings on the live stream", () => {
+    const hub = new EventHub("node1", 100, fixedNow, "e");
+    expect(hub.recordAgent(refusal).frame.severity).toBe("warning");
+    expect(hub.recordAgent({ ...refusal, action: "monitor", decision: "readd-needs-operator", reason: "diverged" }).frame.severity).toBe("warning");
+  });
+
   it("ordinary decisions are not listed, and more than the limit are counted", () => {
     const hub = new EventHub("node1", 100, fixedNow, "e");
     hub.recordAgent({ ...refusal, decision: "already-running", reason: "nothing to do" });

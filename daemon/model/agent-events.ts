@@ -2,6 +2,7 @@
  * Agent events: each line the agents append to their journal becomes one `agent` event. The daemon keeps
  * the last record of each agent instance so that a snapshot also shows what every agent did last.
  */
+import { forcedStart } from "./forced-start.js";
 import { z } from "zod";
 import type { Attributes, AttributeValue, EventBody } from "./events.js";
 import { severityOf } from "./state.js";
@@ -80,12 +81,13 @@ export function agentExists(r: JournalLine): EventBody {
 
 /**
  * Records an operator wants to see in `pmsapp status` after the fact: an agent refusing to act
- * (decisions named `refuse-*`) and overrides (the `override` agent's records, and a start that used one).
+ * (decisions named `refuse-*`) and overrides (the `override` agent's records, and a start that went past a
+ * safety rule: forced by `degraded=force`, or let through by an override; see forced-start.ts).
  */
 export type NotableKind = "refusal" | "override";
 
 export function notableKind(r: JournalLine): NotableKind | undefined {
-  if (r.agent === "override" || r.decision?.startsWith("override") === true) return "override";
+  if (r.agent === "override" || r.decision?.startsWith("override") === true || forcedStart(r.decision, r.details?.["warnings"]) !== undefined) return "override";
   if (r.kind === "decision" && r.decision?.startsWith("refuse") === true) return "refusal";
   return undefined;
 }
@@ -98,5 +100,5 @@ export function notableId(r: JournalLine, kind: NotableKind): string {
 /** The event for an instance's last refusal or override (kept apart from its last record, which moves on). */
 export function notableEvent(r: JournalLine, kind: NotableKind, verb: "exists" | "create" | "change"): EventBody {
   const state: Attributes = { ...agentAttrs(r), notable: kind };
-  return { type: verb, kind: "agent", id: notableId(r, kind), state, severity: "warning" };
+  return { type: verb, kind: "agent", id: notableId(r, kind), state, severity: forcedStart(r.decision, r.details?.["warnings"]) === "forced" ? "critical" : "warning" };
 }

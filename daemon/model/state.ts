@@ -2,6 +2,7 @@
  * What one node knows about itself: its md arrays, its iSCSI initiator sessions, and the targets its
  * tgtd exports. Flattened into entities (kind + id + flat attributes) so that events are a plain diff.
  */
+import { forcedStart } from "./forced-start.js";
 import type { MdArrayState, MdMemberState } from "../../agents/md/array-state.js";
 import type { IscsiSessionState } from "../../agents/iscsi/session-state.js";
 import type { TgtTarget } from "../../agents/tgt/show.js";
@@ -170,6 +171,12 @@ export function severityOf(kind: EntityKind, attrs: Attributes, destroyed = fals
     case "initiator":
       return destroyed ? "warning" : "info";
     case "agent": {
+      // A forced start may have lost writes (md's write hole): the loudest event there is. A refusal or a
+      // member left for the operator means the service waits for someone.
+      const decision = typeof attrs.decision === "string" ? attrs.decision : "";
+      const forced = forcedStart(decision, attrs["details.warnings"]);
+      if (forced === "forced") return "critical";
+      if (forced === "overridden" || decision.startsWith("refuse-") || decision === "readd-needs-operator") return "warning";
       const rc = attrs.rc;
       return typeof rc === "number" && rc !== 0 && rc !== 7 ? "warning" : "info";
     }
