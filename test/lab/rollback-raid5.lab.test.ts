@@ -28,8 +28,8 @@
  *      degraded force`, `crm resource cleanup storage`. The group starts with journal decision
  *      `force-assemble` (mdadm --force), the agent's warn-level line "FORCED start of a dirty degraded
  *      raid5" in pacemaker.log (pacemaker-execd logs the agent's stderr), and pmsappd on that node
- *      streams the decision as an `agent` event (the row prints its severity: daemon/model/state.ts rates
- *      agent lines by exit code, so a decision line is "info" whatever it decided). degraded goes back to
+ *      streams the decision as a critical `agent` event (daemon/model/forced-start.ts), kept for
+ *      `pmsapp status` beside the refusals. degraded goes back to
  *      safe at once (Pacemaker restarts the group for the changed parameter; that start must pass under
  *      safe on the forced start's own records). The killed node comes back: its member is re-added by
  *      the rule, or the operator is told what to run (`readd-needs-operator`). 0 acknowledged records
@@ -404,6 +404,7 @@ describe.skipIf(!ENABLED || labUnavailable() !== undefined).sequential("no silen
           );
         } else say(`R2: pmsappd on ${where} streamed no force-assemble within ${secs(EVENT_WITHIN_MS)} s`);
         expect.soft(frames !== undefined, `pmsappd on ${where} streamed the force-assemble decision as an agent event`).toBe(true);
+        if (frames !== undefined) expect.soft((frames.hit.frame as { severity?: unknown }).severity, "a forced start is pmsappd's loudest event (daemon/model/forced-start.ts)").toBe("critical");
 
         // Back to degraded=safe at once: Pacemaker restarts the group for the changed parameter, and that
         // start must pass under safe on the forced start's own records (the dead slot recorded as failed).
