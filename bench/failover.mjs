@@ -94,12 +94,19 @@ const { formatReport } = await lib("failover-bench-report.ts");
 
 const started = Date.now();
 let record;
+let live;
+let printed = false;
+// Stopped from outside (SIGTERM/SIGINT: the lab's handler tears it down and exits): still print what was measured.
+process.on("exit", () => {
+  if (!printed && live !== undefined) console.log(`\nINTERRUPTED; measured so far:\n${formatReport(live)}`);
+});
 const lab = await Lab.up({ nodes: 2, client: true, mdAuto: "off" });
 try {
-  record = await runFailoverBench(lab, { runs, ...(deadlineAt !== undefined ? { deadlineAt } : {}) });
+  record = await runFailoverBench(lab, { runs, ...(deadlineAt !== undefined ? { deadlineAt } : {}), onRecord: (r) => (live = r) });
 } finally {
   await lab.down();
 }
+printed = true;
 console.log(`\n${formatReport(record)}`);
 console.log(`lab time ${((Date.now() - started) / 60_000).toFixed(1)} min (lock wait included); host load (1-min average) at the end: ${(await import("node:fs")).readFileSync("/proc/loadavg", "utf8").split(" ")[0]}`);
 // A bench that stopped early still printed what it measured; exit 1 tells run-all it did not finish.

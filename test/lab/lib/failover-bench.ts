@@ -40,6 +40,8 @@ export interface BenchOptions {
    * Figures not taken print as "(not run)". Undefined: no limit.
    */
   readonly deadlineAt?: number;
+  /** Called once with the live record (kept up to date), e.g. to print it if the process is stopped. */
+  readonly onRecord?: (record: BenchRecord) => void;
 }
 
 /** Rough lab time of each step under TCG (from the failover scenarios' and the demo's runs). */
@@ -53,13 +55,17 @@ export const STEP_COST_MS = {
 
 export type Step = "pmsapp-kill" | "swap" | "swraid-kill" | "back-then-kill" | "back-last" | "start";
 
-/** What must still fit after `now` before `step` may begin. */
-export function stepFits(step: Step, now: number, deadlineAt: number | undefined): boolean {
+/**
+ * What must still fit after `now` before `step` may begin. `run` (pmsapp-kill only): the pmsapp kill about
+ * to begin; it begins only while as many swraid kills as pmsapp kills (this one included) still fit after
+ * it, so the two sides stay balanced when time is short.
+ */
+export function stepFits(step: Step, now: number, deadlineAt: number | undefined, run = 1): boolean {
   if (deadlineAt === undefined) return true;
   const c = STEP_COST_MS;
   const need = {
     start: c.setUp + c.kill + c.swap + c.kill + c.end,
-    "pmsapp-kill": c.kill + c.back + c.swap + c.kill + c.end,
+    "pmsapp-kill": c.kill + c.back + c.swap + (run - 1) * (c.kill + c.back) + c.kill + c.end,
     swap: c.swap + c.kill + c.end,
     "swraid-kill": c.kill + c.end,
     "back-then-kill": c.back + c.kill + c.end,
@@ -181,8 +187,8 @@ export class FailoverBench {
     return (hostMs) => hostMs + offset;
   }
 
-  fits(step: Step): boolean {
-    return stepFits(step, Date.now(), this.options.deadlineAt);
+  fits(step: Step, run = 1): boolean {
+    return stepFits(step, Date.now(), this.options.deadlineAt, run);
   }
 
   /**
@@ -310,7 +316,7 @@ export class FailoverBench {
   async runPhase(phase: Phase): Promise<void> {
     this.phase = phase;
     for (let run = 1; run <= this.options.runs; run++) {
-      if (!this.fits(phase === "pmsapp" ? "pmsapp-kill" : "swraid-kill")) {
+      if (!this.fits(phase === "pmsapp" ? "pmsapp-kill" : "swraid-kill", run)) {
         this.record.notes.push(`${phase}: stopped before run ${run} of ${this.options.runs}: it would not fit before the deadline ${new Date(this.options.deadlineAt ?? 0).toISOString()}`);
         break;
       }
@@ -415,6 +421,7 @@ export class FailoverBench {
 /** The whole bench on a lab that is up (2 nodes + client, mdAuto off). Always stops writer and fence server. */
 export async function runFailoverBench(lab: Lab, options: BenchOptions): Promise<BenchRecord> {
   const bench = new FailoverBench(lab, options);
+  options.onRecord?.(bench.record);
   say(`failover bench: record in ${bench.file}`);
   try {
     if (!bench.fits("start")) {

@@ -159,6 +159,9 @@ describe("the deadline rule", () => {
     const pmsappNeed = c.kill + c.back + c.swap + c.kill + c.end;
     expect(stepFits("pmsapp-kill", now, now + pmsappNeed)).toBe(true);
     expect(stepFits("pmsapp-kill", now, now + pmsappNeed - 1)).toBe(false);
+    // The second pmsapp kill needs room for two swraid kills (with the return between them).
+    expect(stepFits("pmsapp-kill", now, now + pmsappNeed, 2)).toBe(false);
+    expect(stepFits("pmsapp-kill", now, now + pmsappNeed + c.kill + c.back, 2)).toBe(true);
     expect(stepFits("swraid-kill", now, now + c.kill + c.end)).toBe(true);
     expect(stepFits("back-last", now, now + c.back)).toBe(false);
     expect(stepFits("start", now, undefined)).toBe(true);
