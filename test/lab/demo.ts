@@ -34,6 +34,7 @@ import {
 import { FenceServer, labPower, type FenceEvent } from "./lib/fence-server.js";
 import { Lab, labPrerequisites, type GuestNode } from "./lib/lab.js";
 import { say, secs } from "./lib/log.js";
+import { journalLength, journalSince } from "./lib/rollback-cluster.js";
 import { rejoin, setupCluster } from "./lib/pacemaker.js";
 import { NETNS, REPO_ROOT } from "./lib/paths.js";
 import {
@@ -156,25 +157,9 @@ function describeFencing(lab: Lab, events: readonly FenceEvent[], since: number)
   return events.map((e) => `${askedBy(lab, e.peer)} fenced ${e.node ?? "?"} (${e.action}, ${secs(e.at - since)} s after the kill, ${e.reply.split("\n")[0]})`).join("; ");
 }
 
-/** How many lines the agents' journal on `node` has now (the re-add decision is looked for after it). */
-async function journalLines(node: GuestNode): Promise<number> {
-  const r = await node.sh(`wc -l < ${JOURNAL} 2>/dev/null || echo 0`, { timeoutMs: 20_000 });
-  return Number(r.stdout.trim()) || 0;
-}
-
 /** The raid agent's "re-add" decisions in the journal on `node` after line `from` (its own word that it re-added). */
 async function readdDecisions(node: GuestNode, from: number): Promise<string[]> {
-  const r = await node.sh(`tail -n +${from + 1} ${JOURNAL} 2>/dev/null`, { timeoutMs: 20_000 });
-  const found: string[] = [];
-  for (const line of r.stdout.split("\n")) {
-    try {
-      const rec = JSON.parse(line) as { decision?: string; reason?: string; time?: string };
-      if (rec.decision === "re-add") found.push(`${rec.time ?? "?"} ${rec.reason ?? ""}`.trim());
-    } catch {
-      // not a journal record (an empty line)
-    }
-  }
-  return found;
+  return (await journalSince(node, from)).filter((l) => l.decision === "re-add").map((l) => `${l.time} ${l.reason ?? ""}`.trim());
 }
 
 /**
@@ -259,7 +244,7 @@ async function fencedClusterStory(lab: Lab, fence: { server?: FenceServer }): Pr
 
   await step(`${victim} comes back: keeper export, rejoins the cluster, the agent re-adds its member (nothing by hand)`, async () => {
     const activeNode = lab.node(active);
-    const journalFrom = await journalLines(activeNode);
+    const journalFrom = await journalLength(activeNode);
     const bootMs = lab.node(victim).running ? 0 : await lab.restart(victim);
     const node = lab.node(victim);
     await prepareServiceNode(node, uuid, lab.nodes, MOUNTPOINT);

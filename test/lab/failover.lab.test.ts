@@ -29,7 +29,6 @@ import {
   clusterTimeline,
   createServiceArray,
   groupWhere,
-  JOURNAL,
   logLengths,
   memberView,
   newArrayUuid,
@@ -39,7 +38,7 @@ import {
   waitReadded,
   type ExportedBy,
 } from "./lib/failover-service.js";
-import { parseJournal, type JournalLine } from "./lib/rollback-cluster.js";
+import { journalLength, journalSince } from "./lib/rollback-cluster.js";
 import { labUnavailable, useLab } from "./lib/scenario.js";
 import { ARRAY, MOUNTPOINT, mountOnClient } from "./lib/storage.js";
 
@@ -132,16 +131,6 @@ function summarize(xs: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
   return [...counts.entries()].map(([k, n]) => `${k} x${n}`).join(", ") || "none";
-}
-
-async function journalLength(node: GuestNode): Promise<number> {
-  const r = await node.sh(`wc -l < ${JOURNAL} 2>/dev/null || echo 0`, { timeoutMs: 20_000 });
-  return Number(r.stdout.trim()) || 0;
-}
-
-async function journalSince(node: GuestNode, from: number): Promise<JournalLine[]> {
-  const r = await node.sh(`tail -n +${from + 1} ${JOURNAL} 2>/dev/null`, { timeoutMs: 30_000 });
-  return parseJournal(r.stdout);
 }
 
 /** Everything one layout's scenarios share: the lab, its fence server, the writer, the array. */

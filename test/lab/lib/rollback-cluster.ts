@@ -147,15 +147,12 @@ export class RollbackService {
     return (await node.sh("crm_mon -1 2>&1", { timeoutMs: 30_000 })).stdout;
   }
 
-  async journalLength(node: GuestNode): Promise<number> {
-    const r = await node.sh(`wc -l < ${JOURNAL} 2>/dev/null || echo 0`, { timeoutMs: 20_000 });
-    return Number(r.stdout.trim()) || 0;
+  journalLength(node: GuestNode): Promise<number> {
+    return journalLength(node);
   }
 
-  /** The journal's lines from line `from` on (0-based count of lines to skip), parsed; unreadable lines skipped. */
-  async journalSince(node: GuestNode, from: number): Promise<JournalLine[]> {
-    const r = await node.sh(`tail -n +${from + 1} ${JOURNAL} 2>/dev/null`, { timeoutMs: 30_000 });
-    return parseJournal(r.stdout);
+  journalSince(node: GuestNode, from: number): Promise<JournalLine[]> {
+    return journalSince(node, from);
   }
 
   /**
@@ -196,6 +193,18 @@ export class RollbackService {
     }
     await this.fence?.stop();
   }
+}
+
+/** How many lines the agents' journal on `node` has (0 when there is none yet). */
+export async function journalLength(node: GuestNode): Promise<number> {
+  const r = await node.sh(`wc -l < ${JOURNAL} 2>/dev/null || echo 0`, { timeoutMs: 20_000 });
+  return Number(r.stdout.trim()) || 0;
+}
+
+/** The journal's lines from line `from` on (0-based count of lines to skip), parsed; unreadable lines skipped. */
+export async function journalSince(node: GuestNode, from: number): Promise<JournalLine[]> {
+  const r = await node.sh(`tail -n +${from + 1} ${JOURNAL} 2>/dev/null`, { timeoutMs: 30_000 });
+  return parseJournal(r.stdout);
 }
 
 export function parseJournal(text: string): JournalLine[] {
