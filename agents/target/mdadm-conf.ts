@@ -59,11 +59,12 @@ function arrayEntryUuid(lines: readonly string[]): string | undefined {
   return m ? canonicalUuid(m[1]) : undefined;
 }
 
-export function applyAutoassemblyBlock(text: string, uuid: string, device: string, mode: AutoassemblyBlock): ConfEdit {
-  const src = text.split("\n");
-  if (src.length > 0 && src[src.length - 1] === "") src.pop();
-  const out: string[] = [];
-  const disabled: string[] = [];
+/** A piece of mdadm.conf outside the keeper's managed block: an ARRAY entry with its continuation lines, or any other line. */
+export type ConfPiece = { readonly kind: "array"; readonly lines: readonly string[]; readonly uuid: string | undefined } | { readonly kind: "line"; readonly line: string };
+
+/** The lines of mdadm.conf (without a final empty line), minus the managed block, cut into pieces. */
+export function confPieces(src: readonly string[]): ConfPiece[] {
+  const out: ConfPiece[] = [];
   let inBlock = false;
   for (let i = 0; i < src.length; i++) {
     const line = src[i] ?? "";
@@ -78,17 +79,28 @@ export function applyAutoassemblyBlock(text: string, uuid: string, device: strin
     if (/^ARRAY\s/i.test(line)) {
       const entry = [line];
       while (i + 1 < src.length && /^\s+\S/.test(src[i + 1] ?? "")) entry.push(src[++i] ?? "");
-      const entryUuid = arrayEntryUuid(entry);
-      // Ours, including a hand-written <ignore> line for it: superseded by the block.
-      if (entryUuid === uuid) {
-        for (const l of entry) {
-          out.push(DISABLED_PREFIX + l);
-          disabled.push(l);
-        }
-      } else out.push(...entry);
+      out.push({ kind: "array", lines: entry, uuid: arrayEntryUuid(entry) });
       continue;
     }
-    out.push(line);
+    out.push({ kind: "line", line });
+  }
+  return out;
+}
+
+export function applyAutoassemblyBlock(text: string, uuid: string, device: string, mode: AutoassemblyBlock): ConfEdit {
+  const src = text.split("\n");
+  if (src.length > 0 && src[src.length - 1] === "") src.pop();
+  const out: string[] = [];
+  const disabled: string[] = [];
+  for (const piece of confPieces(src)) {
+    if (piece.kind === "line") out.push(piece.line);
+    // Ours, including a hand-written <ignore> line for it: superseded by the block.
+    else if (piece.uuid === uuid) {
+      for (const l of piece.lines) {
+        out.push(DISABLED_PREFIX + l);
+        disabled.push(l);
+      }
+    } else out.push(...piece.lines);
   }
   while (out.length > 0 && out[out.length - 1] === "") out.pop();
   const result = [...out, ...(out.length > 0 ? [""] : []), ...managedBlock(uuid, device, mode)].join("\n") + "\n";

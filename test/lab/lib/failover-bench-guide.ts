@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BLOCK_BEGIN, BLOCK_END, DISABLED_PREFIX } from "../../../agents/target/mdadm-conf.js";
+import { confPieces, DISABLED_PREFIX } from "../../../agents/target/mdadm-conf.js";
 import { canonicalUuid, mdadmUuid } from "../../../agents/md/uuid.js";
 import { REPO_ROOT } from "./paths.js";
 import { memberPath, portal, targetIqn } from "./storage.js";
@@ -85,28 +85,10 @@ export function guideMdadmConf(text: string, uuid: string): string {
   const canonical = canonicalUuid(uuid);
   if (canonical === undefined) throw new Error(`not an md UUID: ${JSON.stringify(uuid)}`);
   const out: string[] = [];
-  let inBlock = false;
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line === BLOCK_BEGIN) {
-      inBlock = true;
-      continue;
-    }
-    if (inBlock) {
-      if (line === BLOCK_END) inBlock = false;
-      continue;
-    }
-    if (line === "AUTO -all # lab" || line.startsWith(DISABLED_PREFIX)) continue;
-    if (/^ARRAY\s/i.test(line)) {
-      const entry = [line];
-      while (i + 1 < lines.length && /^\s+\S/.test(lines[i + 1] ?? "")) entry.push(lines[++i] as string);
-      const m = /\buuid=([0-9a-f:.-]+)/i.exec(entry.join(" "));
-      if (m !== null && canonicalUuid(m[1]) === canonical) continue;
-      out.push(...entry);
-      continue;
-    }
-    out.push(line);
+  for (const piece of confPieces(text.split("\n"))) {
+    if (piece.kind === "array") {
+      if (piece.uuid !== canonical) out.push(...piece.lines);
+    } else if (piece.line !== "AUTO -all # lab" && !piece.line.startsWith(DISABLED_PREFIX)) out.push(piece.line);
   }
   while (out.length > 0 && out[out.length - 1] === "") out.pop();
   return [...out, guideArrayLine(uuid)].join("\n") + "\n";
