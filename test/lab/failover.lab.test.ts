@@ -115,7 +115,6 @@ interface SoakKill {
   readonly row: Row;
   /** The survivor's raid agent start decisions after the kill (journal), in order. */
   readonly starts: readonly string[];
-  readonly ackedBefore: number;
   readonly lost: number;
   readonly corrupted: number;
 }
@@ -450,12 +449,11 @@ describe.skipIf(!TWO_NODE || labUnavailable() !== undefined).sequential("failove
       const victim = svc.active;
       const survivor = victim === "node1" ? "node2" : "node1";
       const journalFrom = await journalLength(svc.node(survivor));
-      const before = await (svc.writer as NfsWriter).verify();
       const row = await svc.powerKillActive(`soak ${i}/${SOAK_KILLS} power-kill ${victim}`);
       expect(row.to, "the other node took the group").toBe(survivor);
       const starts = (await journalSince(svc.node(survivor), journalFrom)).filter((l) => l.kind === "decision" && l.action === "start");
       const after = await (svc.writer as NfsWriter).verify();
-      const kill: SoakKill = { i, victim, survivor, row, starts: starts.map((d) => d.decision ?? "?"), ackedBefore: before.acked, lost: after.lost.count, corrupted: after.corruptedAcked.count };
+      const kill: SoakKill = { i, victim, survivor, row, starts: starts.map((d) => d.decision ?? "?"), lost: after.lost.count, corrupted: after.corruptedAcked.count };
       soak.push(kill);
       say(`soak ${i}/${SOAK_KILLS}: ${victim} killed, ${survivor} started the group in ${secs(row.groupMs ?? 0)} s (its start decisions: ${kill.starts.join(", ") || "none"}), first ack ${secs(row.firstAckMs ?? 0)} s, re-add ${secs(row.readdMs ?? 0)} s; ${after.acked} acknowledged so far, lost ${kill.lost}, corrupted ${kill.corrupted}`);
       // Stop at the first loss: the next kills would only bury it.
