@@ -5,9 +5,6 @@
  * of each block replaced by the lab's values (readmeBlock/renderReadmeBlock), so the README cannot drift
  * from what ran. Fencing is on: every node gets the lab's fence agent (/usr/sbin/fence_pmsapp_lab), which
  * asks the FenceServer (fence-server.ts) on 10.99.0.1 to power-kill a VM.
- *
- * startCluster() is the older path of the demo (its own corosync.conf, stonith disabled); it stays for
- * the demo until the demo moves to setupCluster().
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -182,58 +179,6 @@ export async function rejoin(lab: Lab, node: GuestNode, layout: readonly GuestNo
   await writeCorosyncConf(node, layout);
   await startStack(node);
   await waitOnline(lab, from, [node.name]);
-  return Date.now() - t0;
-}
-
-export function corosyncConf(nodes: readonly GuestNode[]): string {
-  return `totem {
-  version: 2
-  cluster_name: pmsapp
-  transport: knet
-  crypto_cipher: none
-  crypto_hash: none
-  token: 3000
-}
-nodelist {
-${nodes.map((n, i) => `  node {\n    name: ${n.name}\n    nodeid: ${i + 1}\n    ring0_addr: ${n.ip("hb")}\n  }`).join("\n")}
-}
-quorum {
-  provider: corosync_votequorum
-}
-logging {
-  to_logfile: yes
-  logfile: /var/log/corosync/corosync.log
-  to_syslog: no
-  timestamp: on
-}
-`;
-}
-
-/**
- * The demo's older path: its own corosync.conf, corosync and pacemaker started, every node online, and
- * stonith disabled (no fence device there). New scenarios use setupCluster(), fenced.
- */
-export async function startCluster(lab: Lab, init: "fast" | "systemd" = "fast"): Promise<number> {
-  const t0 = Date.now();
-  const conf = corosyncConf(lab.nodes);
-  await Promise.all(
-    lab.nodes.map(async (n) => {
-      await n.writeFile("/etc/corosync/corosync.conf", conf);
-      await n.must(
-        init === "fast"
-          ? "mkdir -p /var/log/corosync /var/log/pacemaker; /etc/init.d/corosync start >/dev/null && /etc/init.d/pacemaker start >/dev/null"
-          : "systemctl start corosync pacemaker",
-        { timeoutMs: 120_000 },
-      );
-    }),
-  );
-  await waitOnline(lab, lab.node("node1"), lab.nodes.map((n) => n.name), 180_000);
-  await lab
-    .node("node1")
-    .must(
-      "crm_attribute --type crm_config --name stonith-enabled --update false && crm_attribute --type crm_config --name no-quorum-policy --update stop && crm_attribute --type op_defaults --name timeout --update 120s",
-      { timeoutMs: 60_000 },
-    );
   return Date.now() - t0;
 }
 
