@@ -95,10 +95,26 @@ async function failedActions(from: GuestNode, node: string): Promise<string[]> {
 async function clusterTimeline(node: GuestNode, from: { pacemaker: number; corosync: number }, group: readonly string[]): Promise<string[]> {
   const r = await node.sh(
     `tail -n +${from.corosync + 1} /var/log/corosync/corosync.log 2>/dev/null | grep -E 'Token has not been received|A new membership|Members left|quorum' | sed 's/^/corosync: /'
-tail -n +${from.pacemaker + 1} /var/log/pacemaker/pacemaker.log 2>/dev/null | grep -E "state is now lost|Requesting fencing|Operation '(off|reboot)'.*(OK|targeting)|Result of (start|stop|monitor) operation for (${group.join("|")})|Initiating (start|stop) operation|will be fenced|Peer .* was terminated" | grep -v 'monitor operation.*: ok' | sed 's/^/pacemaker: /'`,
+tail -n +${from.pacemaker + 1} /var/log/pacemaker/pacemaker.log 2>/dev/null | grep -E "state is now lost|Requesting fencing|Operation '(off|reboot)'.*(OK|targeting)|Result of (start|stop|monitor) operation for (${group.join("|")})|Initiating (start|stop) operation|will be fenced|Peer .* was terminated|(${group.join("|")})_start_0\\[[0-9]+\\] (error )?output" | grep -v 'monitor operation.*: ok' | sed 's/^/pacemaker: /'`,
     { timeoutMs: 30_000 },
   );
   return r.stdout.split("\n").filter(Boolean);
+}
+
+/**
+ * What the survivor's md and iSCSI looked like right after a start failed there (the guide's script
+ * says only "Array /dev/md0 is not started"): /proc/mdstat, the md devices that exist, who holds the
+ * local disk, the iSCSI sessions.
+ */
+async function storageAtFailure(node: GuestNode): Promise<string> {
+  const r = await node.sh(
+    `echo "mdstat: $(grep -E '^md' /proc/mdstat | tr '\\n' ' ')"
+echo "md devices: $(ls /dev/md* 2>/dev/null | tr '\\n' ' ')"
+echo "vdb holders: $(ls /sys/block/vdb/holders 2>/dev/null | tr '\\n' ' ')"
+echo "sessions: $(iscsiadm -m session 2>&1 | tr '\\n' ';')"`,
+    { timeoutMs: 30_000 },
+  );
+  return r.stdout.trim();
 }
 
 /**
@@ -226,7 +242,9 @@ export class FailoverBench {
     const timeline = await clusterTimeline(watch, logFrom, this.group).catch((e: Error) => [`(no timeline: ${e.message})`]);
     say(`${this.phase} run ${run}: cluster log on ${survivor} after the kill:\n    ${timeline.join("\n    ")}`);
     if (!moved.value.started) {
-      return { ...base, fenced: fencedText, error: `the group did not start on ${survivor}: ${moved.value.failed.join(" | ").slice(0, 800)}` };
+      const state = await storageAtFailure(watch).catch((e: Error) => `(not read: ${e.message})`);
+      say(`${this.phase} run ${run}: md and iSCSI on ${survivor} after its failed start:\n    ${state.split("\n").join("\n    ")}`);
+      return { ...base, fenced: fencedText, error: `the group did not start on ${survivor}: ${moved.value.failed.join(" | ").slice(0, 800)}; ${survivor} then: ${state.split("\n").join("; ").slice(0, 800)}` };
     }
     this.active = survivor;
     const ack = await this.resumedAck(toClient(faultAt));
