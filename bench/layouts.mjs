@@ -27,6 +27,7 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 100) {
   process.exit(2);
 }
 const lib = await tsImport("../test/lab/lib/layouts.ts", import.meta.url);
+const { median } = await tsImport("../test/lab/lib/median.ts", import.meta.url);
 const { Lab, labPrerequisites } = await tsImport("../test/lab/lib/lab.ts", import.meta.url);
 const layouts = (opt("--layouts") ?? lib.MEASURED_LAYOUTS.join(",")).split(",").filter(Boolean);
 const unknown = layouts.filter((l) => !lib.MEASURED_LAYOUTS.includes(l));
@@ -77,10 +78,7 @@ for (const layout of layouts) {
   const rs = results.filter((r) => r.layout === layout);
   if (rs.length === 0) continue;
   const n = rs.length;
-  const med = (xs) => {
-    const s = [...xs].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-    return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
-  };
+  const med = (xs) => median(xs) ?? NaN;
   console.log(
     `${layout}: ${rs.filter((r) => r.startedWithoutForce).length}/${n} started without --force; lost acked ${rs.reduce((a, r) => a + r.lostAcked, 0)}, corrupted acked ${rs.reduce((a, r) => a + r.corruptedAcked, 0)}, static file damaged in ${rs.filter((r) => !r.staticIntact).length}; median takeover ${med(rs.map((r) => r.takeoverS)).toFixed(1)} s, median resync ${med(rs.map((r) => r.resyncS)).toFixed(1)} s (${rs[0].resync}); capacity ${rs[0].capacityMiB} MiB`,
   );

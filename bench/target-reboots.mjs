@@ -16,6 +16,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tsImport } from "tsx/esm/api";
+
+const { median } = await tsImport("../test/lab/lib/median.ts", import.meta.url);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const artifacts = join(process.env.PMSAPP_LAB_DIR ?? "/var/tmp/pmsapp-lab", "artifacts");
@@ -70,6 +73,5 @@ if (rec.late) {
 }
 const ready = rounds.map((r) => r.bootMs.node1 / 1000).sort((a, b) => a - b);
 if (ready.length > 0) {
-  const med = ready[Math.floor(ready.length / 2)];
-  console.log(`node1 reboot to lab-ready: median ${med.toFixed(1)} s, max ${ready[ready.length - 1].toFixed(1)} s`);
+  console.log(`node1 reboot to lab-ready: median ${median(ready).toFixed(1)} s, max ${ready[ready.length - 1].toFixed(1)} s`);
 }

@@ -21,6 +21,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FenceServer, labPower } from "./lib/fence-server.js";
 import type { GuestNode, Lab } from "./lib/lab.js";
 import { say, secs } from "./lib/log.js";
+import { median } from "./lib/median.js";
 import { NfsWriter } from "./lib/nfs-writer.js";
 import type { Ack } from "./lib/nfs-writer-records.js";
 import { NETNS } from "./lib/paths.js";
@@ -119,11 +120,11 @@ interface SoakKill {
   readonly corrupted: number;
 }
 
-/** min / median (lower middle of an even count) / max of the defined values, in seconds. */
+/** min / median / max of the defined values, in seconds. */
 function stats(values: ReadonlyArray<number | undefined>): string {
   const s = values.filter((v): v is number => v !== undefined).sort((a, b) => a - b);
   if (s.length === 0) return "no values";
-  return `min ${secs(s[0] as number)} s, median ${secs(s[Math.floor((s.length - 1) / 2)] as number)} s, max ${secs(s[s.length - 1] as number)} s (n=${s.length})`;
+  return `min ${secs(s[0] as number)} s, median ${secs(median(s) as number)} s, max ${secs(s[s.length - 1] as number)} s (n=${s.length})`;
 }
 
 function summarize(xs: readonly string[]): string {

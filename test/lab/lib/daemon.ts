@@ -5,6 +5,7 @@
  * Test tooling (bash in the guests is fine here); the product itself runs no shell.
  */
 import type { GuestNode } from "./lab.js";
+import { median } from "./median.js";
 
 export const DAEMON_PORT = 7480;
 export const TOKEN_FILE = "/etc/pmsapp/token";
@@ -109,8 +110,5 @@ export async function readFrames(node: GuestNode, file: string): Promise<{ recei
 
 /** Median and max of a list of numbers. */
 export function medianMax(values: readonly number[]): { median: number; max: number } {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-  return { median, max: s[s.length - 1] as number };
+  return { median: median(values) ?? NaN, max: Math.max(...values) };
 }

@@ -4,6 +4,7 @@
  * ocf:pmsapp:raid and the guide's lsb:swraid; medians, the swraid/pmsapp ratio of the medians, the
  * acknowledged-data check of each phase, and the 12 s goal. Pure; the bench asserts nothing.
  */
+import { median } from "./median.js";
 
 export type Phase = "pmsapp" | "swraid";
 export const PHASES: readonly Phase[] = ["pmsapp", "swraid"];
@@ -49,14 +50,6 @@ export interface BenchRecord {
   swap?: { readonly ms: number; readonly on: string };
   readonly notes: string[];
   error?: string;
-}
-
-/** The median of the defined values (mean of the two middle ones for an even count), or undefined. */
-export function median(values: ReadonlyArray<number | undefined>): number | undefined {
-  const s = values.filter((v): v is number => v !== undefined && Number.isFinite(v)).sort((a, b) => a - b);
-  if (s.length === 0) return undefined;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 export function seconds(ms: number | undefined): string {

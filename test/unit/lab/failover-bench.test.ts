@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { applyAutoassemblyBlock, BLOCK_BEGIN } from "../../../agents/target/mdadm-conf.js";
 import { GUIDE_PATH, guideArrayLine, guideMdadmConf, guideNodeRecordsScript, guideReaddScript, guideSwraidScript, swapToSwraidScript } from "../../lab/lib/failover-bench-guide.js";
-import { formatReport, median, ratio, summarize, type BenchRecord, type KillRow } from "../../lab/lib/failover-bench-report.js";
+import { formatReport, ratio, summarize, type BenchRecord, type KillRow } from "../../lab/lib/failover-bench-report.js";
+import { median } from "../../lab/lib/median.js";
 import { failedStartNode, resumedAckScript, STEP_COST_MS, stepFits, SWRAID_GROUP } from "../../lab/lib/failover-bench.js";
 
 const UUID = "0a1b2c3d:4e5f6071:8293a4b5:c6d7e8f9";
