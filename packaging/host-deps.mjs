@@ -6,7 +6,8 @@ import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 
 const PROFILES = {
-  test: { xmllint: "libxml2-utils", xsltproc: "xsltproc", rpmbuild: "rpm", rpmlint: "rpmlint", groff: "groff-base" },
+  // tgtd: agents/tgt/ipc.test.ts talks to a real tgtd (user space, loopback portal, its own socket).
+  test: { xmllint: "libxml2-utils", xsltproc: "xsltproc", rpmbuild: "rpm", rpmlint: "rpmlint", groff: "groff-base", tgtd: "tgt" },
   lab: {
     "qemu-system-x86_64": "qemu-system-x86",
     "qemu-img": "qemu-utils",
@@ -54,4 +55,27 @@ try {
 } catch {
   apt(["update"]);
   apt(["install", "-y", "--no-install-recommends", ...list]);
+}
+
+// Packages whose install enables a network service the jobs do not want running on this machine: the
+// tests start their own tgtd on a loopback portal and stop it. Under systemd, Debian's postinst enables
+// and starts tgt.service (port 3260, all addresses); undo that, for packages installed here only.
+const SERVICES = { tgt: "tgt.service" };
+const systemd = (() => {
+  try {
+    accessSync("/run/systemd/system", constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+for (const pkg of list) {
+  const unit = SERVICES[pkg];
+  if (unit === undefined || !systemd) continue;
+  try {
+    execFileSync("systemctl", ["disable", "--now", unit], { stdio: ["ignore", "inherit", "inherit"] });
+    console.error(`host-deps: ${unit} stopped and disabled (installed for the tests, which start their own)`);
+  } catch (e) {
+    console.error(`host-deps: could not stop ${unit}: ${e.message}`);
+  }
 }
