@@ -4,25 +4,34 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { captureHostFs } from "../system/capture-fs.js";
-import { realHostFs } from "../system/host-fs.js";
+import { realHostFs, type HostFs } from "../system/host-fs.js";
 import { capturedResult, FakeRunner } from "../../test/support/fake-runner.js";
 import { fixture } from "../../test/support/fixtures.js";
 import type { HeavyRequest } from "./dispatch.js";
 import { runHeavyAction } from "./heavy.js";
 import { validateParams } from "./params.js";
-import { fakeClock } from "./test-support.js";
+import { EMPTY_HOST, fakeClock, phasedHost, withoutNodeRecords } from "./test-support.js";
 
 const spike = (s: string) => fixture("spike-2026-11-24", s);
 const LIVE = fixture("pacemaker-host-2026-11-24", "live-one-node");
+const LINK1 = "/dev/disk/by-path/ip-10.99.0.11:3260-iscsi-iqn.2024-01.lab.pmslab:node1.data-lun-1";
+const LINK2 = "/dev/disk/by-path/ip-10.99.0.12:3260-iscsi-iqn.2024-01.lab.pmslab:node2.data-lun-1";
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function request(face: HeavyRequest["face"], env: Record<string, string>): HeavyRequest {
+function request(face: HeavyRequest["face"], env: Record<string, string>, action: HeavyRequest["action"] = "monitor"): HeavyRequest {
   const p = validateParams({ uuid: "1e618de3:71fb3487:b1b62896:ad659dc6", targets: "iqn.2024-01.lab.pmslab:node1.data@10.99.0.11 iqn.2024-01.lab.pmslab:node2.data@10.99.0.12", md_device: "/dev/md127" });
   if (!p.ok) throw new Error("params");
   const dir = mkdtempSync(join(tmpdir(), "pmsapp-heavy-ledger-"));
   dirs.push(dir);
-  return { face, action: "monitor", depth: 10, params: p.params, instance: "storage", budgetMs: 20_000, startedAt: 1_000_000, env: { PMSAPP_JOURNAL: join(dir, "j.jsonl"), ...env }, probe: false };
+  return { face, action, depth: 10, params: p.params, instance: "storage", budgetMs: 20_000, startedAt: 1_000_000, env: { PMSAPP_JOURNAL: join(dir, "j.jsonl"), ...env }, probe: false };
+}
+
+/** `fs` with the /proc process table of a node where no pacemaker-controld runs (captured). */
+function withoutController(fs: HostFs): HostFs {
+  const noController = realHostFs(fixture("proc-comm-2026-11-24", "without-controller"));
+  const isProcess = (p: string) => /^\/proc\/\d+\//.test(p);
+  return { ...fs, readDir: (p: string) => (p === "/proc" ? noController.readDir(p) : fs.readDir(p)), readText: (p: string) => (isProcess(p) ? noController.readText(p) : fs.readText(p)) };
 }
 
 function runner(): FakeRunner {
@@ -47,14 +56,33 @@ describe("heavy entry point and the ledger", () => {
     const r = runner();
     const clock = fakeClock();
     const lines: string[] = [];
-    const noController = realHostFs(fixture("proc-comm-2026-11-24", "without-controller"));
-    const spikeFs = captureHostFs(spike("raid1-member-faulty"));
-    const fs = { ...spikeFs, readDir: (p: string) => (p === "/proc" ? noController.readDir(p) : spikeFs.readDir(p)), readText: (p: string) => (p.startsWith("/proc/") && /^\/proc\/\d+\//.test(p) ? noController.readText(p) : spikeFs.readText(p)) };
-    const out = await runHeavyAction(request("ocf", {}), { runner: r, fs, now: clock.now, sleep: clock.sleep, line: (_l, msg) => void lines.push(msg) });
+    const out = await runHeavyAction(request("ocf", {}), { runner: r, fs: withoutController(captureHostFs(spike("raid1-member-faulty"))), now: clock.now, sleep: clock.sleep, line: (_l, msg) => void lines.push(msg) });
     expect(out.rc).toBe(0);
     expect(r.callsTo("crm_node")).toEqual([]);
     expect(r.callsTo("crm_attribute")).toEqual([]);
     expect(lines).toContain("no outside evidence: Pacemaker is not running on this node (no pacemaker-controld process), so the cluster's ledger cannot be read");
+  });
+
+  it("start on a node where Pacemaker does not run says 'no outside evidence' once, when it reads its evidence", async () => {
+    const r = new FakeRunner();
+    withoutNodeRecords(r);
+    for (const [link, dev] of [[LINK1, "sda"], [LINK2, "sdb"]] as const) {
+      r.answer(["mdadm", "--examine", "--export", link], capturedResult(spike("raid1-stopped-examine"), `mdadm--examine--export--${dev}`));
+      r.answer(["mdadm", "--examine", link], capturedResult(spike("raid1-stopped-examine"), `mdadm--examine--${dev}`));
+    }
+    r.on({ when: (a) => a.includes("--login"), answer: { exitCode: 0 } });
+    r.answer(["mdadm", "--assemble"], { exitCode: 0 });
+    const isLogin = (argv: readonly string[]) => argv[0] === "iscsiadm" && argv.includes("--login");
+    const isAssemble = (argv: readonly string[]) => argv[0] === "mdadm" && argv[1] === "--assemble";
+    const host = phasedHost(r, [{ fs: EMPTY_HOST }, { after: isLogin, fs: captureHostFs(spike("raid1-stopped-examine")) }, { after: isAssemble, fs: captureHostFs(spike("raid1-healthy")) }]);
+    const clock = fakeClock();
+    const lines: string[] = [];
+    const out = await runHeavyAction(request("ocf", {}, "start"), { runner: r, fs: withoutController(host), now: clock.now, sleep: clock.sleep, line: (_l, msg) => void lines.push(msg) });
+    expect(out.rc, out.reason).toBe(0);
+    expect(r.callsTo("crm_node")).toEqual([]);
+    expect(lines.filter((l) => l.startsWith("no outside evidence"))).toEqual([
+      "no outside evidence from pacemaker CIB (pmsapp-ledger-1e618de371fb3487b1b62896ad659dc6): Pacemaker is not running on this node (no pacemaker-controld process), so the cluster's ledger cannot be read",
+    ]);
   });
 
   it("rgmanager: no shared ledger, so no cluster command at all", async () => {

@@ -90,7 +90,8 @@ async function ledgerFor(request: HeavyRequest, ctx: ActionContext): Promise<{ l
     return { ledger: new NoSharedLedger(), ...(NODE_NAME.test(short) ? { node: short } : {}) };
   }
   if (pacemakerController(ctx.fs) === "absent") {
-    ctx.reporter.log("info", `no outside evidence: ${PacemakerNotRunning.REASON}`);
+    // start says it itself, once, when it reads its evidence (ledger-io.ts readForStart).
+    if (request.action !== "start") ctx.reporter.log("info", `no outside evidence: ${PacemakerNotRunning.REASON}`);
     return { ledger: new PacemakerNotRunning() };
   }
   const ledger = new PacemakerLedger(ctx.runner, (cap) => ctx.deadline.budget(cap));
