@@ -10,12 +10,10 @@ import { fixture } from "../../test/support/fixtures.js";
 import type { HeavyRequest } from "./dispatch.js";
 import { runHeavyAction } from "./heavy.js";
 import { validateParams } from "./params.js";
-import { EMPTY_HOST, fakeClock, phasedHost, withoutNodeRecords } from "./test-support.js";
+import { answerExamines, fakeClock, isLogin, spikeByPath, startLifecycle, withoutNodeRecords } from "./test-support.js";
 
 const spike = (s: string) => fixture("spike-2026-11-24", s);
 const LIVE = fixture("pacemaker-host-2026-11-24", "live-one-node");
-const LINK1 = "/dev/disk/by-path/ip-10.99.0.11:3260-iscsi-iqn.2024-01.lab.pmslab:node1.data-lun-1";
-const LINK2 = "/dev/disk/by-path/ip-10.99.0.12:3260-iscsi-iqn.2024-01.lab.pmslab:node2.data-lun-1";
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -64,17 +62,10 @@ describe("heavy entry point and the ledger", () => {
   });
 
   it("start on a node where Pacemaker does not run says 'no outside evidence' once, when it reads its evidence", async () => {
-    const r = new FakeRunner();
-    withoutNodeRecords(r);
-    for (const [link, dev] of [[LINK1, "sda"], [LINK2, "sdb"]] as const) {
-      r.answer(["mdadm", "--examine", "--export", link], capturedResult(spike("raid1-stopped-examine"), `mdadm--examine--export--${dev}`));
-      r.answer(["mdadm", "--examine", link], capturedResult(spike("raid1-stopped-examine"), `mdadm--examine--${dev}`));
-    }
-    r.on({ when: (a) => a.includes("--login"), answer: { exitCode: 0 } });
+    const r = answerExamines(withoutNodeRecords(new FakeRunner()), "raid1-stopped-examine", { [spikeByPath(1)]: "sda", [spikeByPath(2)]: "sdb" });
+    r.on({ when: isLogin(), answer: { exitCode: 0 } });
     r.answer(["mdadm", "--assemble"], { exitCode: 0 });
-    const isLogin = (argv: readonly string[]) => argv[0] === "iscsiadm" && argv.includes("--login");
-    const isAssemble = (argv: readonly string[]) => argv[0] === "mdadm" && argv[1] === "--assemble";
-    const host = phasedHost(r, [{ fs: EMPTY_HOST }, { after: isLogin, fs: captureHostFs(spike("raid1-stopped-examine")) }, { after: isAssemble, fs: captureHostFs(spike("raid1-healthy")) }]);
+    const host = startLifecycle(r);
     const clock = fakeClock();
     const lines: string[] = [];
     const out = await runHeavyAction(request("ocf", {}, "start"), { runner: r, fs: withoutController(host), now: clock.now, sleep: clock.sleep, line: (_l, msg) => void lines.push(msg) });

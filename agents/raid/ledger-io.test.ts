@@ -12,7 +12,7 @@ import type { LedgerStore, LedgerView, WriteResult } from "../ledger/store.js";
 import { validateParams, type RaidParams } from "./params.js";
 import { startArray } from "./start.js";
 import { deepStatus } from "./status-deep.js";
-import { EMPTY_HOST, phasedHost, testContext, withoutNodeRecords } from "./test-support.js";
+import { EMPTY_HOST, isAssemble, isLogin, phasedHost, startLifecycle, testContext, withoutNodeRecords } from "./test-support.js";
 
 const spike = (state: string) => fixture("spike-2026-11-24", state);
 const host = (state: string) => captureHostFs(spike(state));
@@ -44,8 +44,6 @@ class MemoryLedger implements LedgerStore {
   }
 }
 
-const isLogin = (iqn: string) => (argv: readonly string[]) => argv[0] === "iscsiadm" && argv.includes("--login") && argv.includes(iqn);
-const isAssemble = (argv: readonly string[]) => argv[0] === "mdadm" && argv[1] === "--assemble";
 
 /** node1's target logs in, node2's is dead (captured rc 8); node1's member is the clean-stopped one (events 35, AA). */
 function loneNode1(): FakeRunner {
@@ -59,7 +57,7 @@ function loneNode1(): FakeRunner {
   r.answer(["mdadm", "--assemble"], { exitCode: 0 });
   return r;
 }
-const lifecycle = (r: FakeRunner) => phasedHost(r, [{ fs: EMPTY_HOST }, { after: isLogin(IQN1), fs: host("raid1-stopped-examine") }, { after: isAssemble, fs: host("raid1-healthy") }]);
+const lifecycle = (r: FakeRunner) => startLifecycle(r, IQN1);
 const NO_QUORUM = (localRecord?: LedgerRecord): LedgerView => ({ kind: "unavailable", source: "memory", reason: "this node's partition has no quorum: its copy of the CIB may be stale", ...(localRecord ? { localRecord } : {}) });
 
 describe("start with the ledger (row 3: only node1 boots)", () => {

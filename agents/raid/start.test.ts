@@ -5,7 +5,7 @@ import { capturedResult, FakeRunner } from "../../test/support/fake-runner.js";
 import { fixture } from "../../test/support/fixtures.js";
 import { validateParams, type RaidParams } from "./params.js";
 import { rollbackReserveMs, startArray } from "./start.js";
-import { EMPTY_HOST, phasedHost, testContext, withoutNodeRecords } from "./test-support.js";
+import { answerExamines, EMPTY_HOST, isAssemble, isLogin, phasedHost, startLifecycle, testContext, withoutNodeRecords } from "./test-support.js";
 
 const spike = (state: string) => fixture("spike-2026-11-24", state);
 const host = (state: string) => captureHostFs(spike(state));
@@ -20,23 +20,14 @@ function params(over: Record<string, string> = {}): RaidParams {
   return r.params;
 }
 
-const isLogin = (iqn: string) => (argv: readonly string[]) => argv[0] === "iscsiadm" && argv.includes("--login") && argv.includes(iqn);
-const isAssemble = (argv: readonly string[]) => argv[0] === "mdadm" && argv[1] === "--assemble";
-
 /** iscsiadm record management answers 0 (its output is not used); examine answers are the captured ones. */
 function runnerFor(examineState: string, devOf: Record<string, string>): FakeRunner {
-  const r = new FakeRunner();
-  withoutNodeRecords(r);
-  for (const [link, dev] of Object.entries(devOf)) {
-    r.answer(["mdadm", "--examine", "--export", link], capturedResult(spike(examineState), `mdadm--examine--export--${dev}`));
-    r.answer(["mdadm", "--examine", link], capturedResult(spike(examineState), `mdadm--examine--${dev}`));
-  }
-  return r;
+  return answerExamines(withoutNodeRecords(new FakeRunner()), examineState, devOf);
 }
 
 /** Before logins: nothing; after the logins: the captured stopped-but-logged-in node; after assembly: the captured running array. */
 function lifecycle(r: FakeRunner, afterLogin: HostFs = host("raid1-stopped-examine")): HostFs {
-  return phasedHost(r, [{ fs: EMPTY_HOST }, { after: isLogin(IQN1), fs: afterLogin }, { after: isAssemble, fs: host("raid1-healthy") }]);
+  return startLifecycle(r, IQN1, afterLogin);
 }
 
 describe("start", () => {

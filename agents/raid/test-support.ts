@@ -8,6 +8,7 @@ import { fixture } from "../../test/support/fixtures.js";
 import { parseExamine, type Examine } from "../md/examine.js";
 import { Deadline } from "../system/command.js";
 import type { HostFs } from "../system/host-fs.js";
+import { captureHostFs } from "../system/capture-fs.js";
 import { capturedResult, type FakeRunner } from "../../test/support/fake-runner.js";
 import type { ActionContext } from "./context.js";
 import type { Candidate } from "./decision.js";
@@ -115,4 +116,31 @@ export const absentMember = (node: number, problem: Candidate["problem"] = "no-d
 export function withoutNodeRecords(r: FakeRunner): FakeRunner {
   r.on({ when: (a) => a[0] === "iscsiadm" && a.length === 7 && a[1] === "-m" && a[2] === "node", answer: capturedResult(fixture("iscsiadm-node-record-2026-11-25"), "show-missing") });
   return r.on({ when: (a) => a[0] === "iscsiadm" && (a.includes("new") || a.includes("update")), answer: { exitCode: 0 } });
+}
+
+/** The argv of an `iscsiadm --login` (to `iqn` when given). */
+export const isLogin =
+  (iqn?: string) =>
+  (argv: readonly string[]): boolean =>
+    argv[0] === "iscsiadm" && argv.includes("--login") && (iqn === undefined || argv.includes(iqn));
+
+export const isAssemble = (argv: readonly string[]): boolean => argv[0] === "mdadm" && argv[1] === "--assemble";
+
+/** `mdadm --examine [--export] <link>` answered with the captured outputs of `dev` in spike state `state`. */
+export function answerExamines(r: FakeRunner, state: string, devOf: Readonly<Record<string, string>>): FakeRunner {
+  const spike = fixture("spike-2026-11-24", state);
+  for (const [link, dev] of Object.entries(devOf)) {
+    r.answer(["mdadm", "--examine", "--export", link], capturedResult(spike, `mdadm--examine--export--${dev}`));
+    r.answer(["mdadm", "--examine", link], capturedResult(spike, `mdadm--examine--${dev}`));
+  }
+  return r;
+}
+
+/**
+ * The host a start walks through (captured spike states): nothing before the logins; after the login
+ * (to `firstIqn`, or any) the stopped-but-logged-in node (`afterLogin`); after `mdadm --assemble` the
+ * running array.
+ */
+export function startLifecycle(r: FakeRunner, firstIqn?: string, afterLogin: HostFs = captureHostFs(fixture("spike-2026-11-24", "raid1-stopped-examine"))): HostFs {
+  return phasedHost(r, [{ fs: EMPTY_HOST }, { after: isLogin(firstIqn), fs: afterLogin }, { after: isAssemble, fs: captureHostFs(fixture("spike-2026-11-24", "raid1-healthy")) }]);
 }
