@@ -3,7 +3,7 @@
 // machine needs nothing done by hand. Usage: node packaging/host-deps.mjs test|lab|bench [...]
 // Each profile maps a command to the package that provides it; only missing commands are installed.
 import { execFileSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 
 const PROFILES = {
   // tgtd: agents/tgt/ipc.test.ts talks to a real tgtd (user space, loopback portal, its own socket).
@@ -61,14 +61,7 @@ try {
 // tests start their own tgtd on a loopback portal and stop it. Under systemd, Debian's postinst enables
 // and starts tgt.service (port 3260, all addresses); undo that, for packages installed here only.
 const SERVICES = { tgt: "tgt.service" };
-const systemd = (() => {
-  try {
-    accessSync("/run/systemd/system", constants.F_OK);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const systemd = existsSync("/run/systemd/system");
 for (const pkg of list) {
   const unit = SERVICES[pkg];
   if (unit === undefined || !systemd) continue;
