@@ -31,19 +31,33 @@ export function memberPath(n: number): string {
   return `/dev/disk/by-path/ip-${portal(n)}:3260-iscsi-${targetIqn(n)}-lun-1`;
 }
 
-/** Start tgtd and export /dev/vdb as LUN 1 of target tid 1; returns seconds it took (guest clock). */
+/**
+ * Start tgtd and export /dev/vdb as LUN 1 of target tid 1; returns seconds it took (guest clock).
+ * Under systemd the boot is let finish first: Debian's tgt.service (enabled in the image) starts its own
+ * tgtd during boot and its ExecStartPost sets tgtd's state offline, then ready. A target made while that
+ * tgtd is still initialising fails, and while tgtd is offline it accepts TCP and closes it at once (tgt's
+ * accept_connection), so a login then fails as "connection timed out" (one CI run of daemon.lab.test.ts,
+ * 2026-12-06). Every step is checked: a failed tgtadm fails the call, naming the step.
+ */
 export async function exportDisk(node: GuestNode): Promise<number> {
   const n = nodeNumber(node);
   const out = await node.must(
-    `t0=$(date +%s.%N)
+    `if [ -d /run/systemd/system ]; then timeout 150 systemctl is-system-running --wait >/dev/null 2>&1 || true; fi
+t0=$(date +%s.%N)
 pidof tgtd >/dev/null || { setsid tgtd >/dev/null 2>&1 </dev/null & }
-for i in $(seq 50); do tgtadm --lld iscsi --op show --mode sys >/dev/null 2>&1 && break; sleep 0.1; done
-tgtadm --lld iscsi --op new --mode target --tid 1 -T ${targetIqn(n)}
-tgtadm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b /dev/disk/by-id/virtio-data${n}
-tgtadm --lld iscsi --op update --mode logicalunit --tid 1 --lun 1 --params scsi_id=pmsapp-node${n},scsi_sn=pmsappnode${n}
-tgtadm --lld iscsi --op bind --mode target --tid 1 -I ALL
+up=0
+for i in $(seq 150); do tgtadm --lld iscsi --op show --mode sys >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
+[ "$up" = 1 ] || { echo "tgtd does not answer on its IPC socket after 15 s" >&2; exit 1; }
+step() { "$@" || { echo "export failed at: $*" >&2; exit 1; }; }
+step tgtadm --lld iscsi --op new --mode target --tid 1 -T ${targetIqn(n)}
+step tgtadm --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 -b /dev/disk/by-id/virtio-data${n}
+step tgtadm --lld iscsi --op update --mode logicalunit --tid 1 --lun 1 --params scsi_id=pmsapp-node${n},scsi_sn=pmsappnode${n}
+step tgtadm --lld iscsi --op bind --mode target --tid 1 -I ALL
+ready=0
+for i in $(seq 150); do tgtadm --lld iscsi --op show --mode sys 2>/dev/null | grep -q '^ *State: ready' && { ready=1; break; }; sleep 0.1; done
+[ "$ready" = 1 ] || { echo "tgtd's state is not ready after 15 s: $(tgtadm --lld iscsi --op show --mode sys 2>&1 | head -2 | tr '\\n' ' ')" >&2; exit 1; }
 echo "$(date +%s.%N) - $t0" | bc`,
-    { timeoutMs: 30_000 },
+    { timeoutMs: 200_000 },
   );
   return Number(out.trim());
 }
