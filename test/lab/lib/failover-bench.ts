@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FenceServer, labPower } from "./fence-server.js";
-import { createServiceArray, GROUP, logLengths, newArrayUuid, prepareServiceNode, targetsOf, waitReadded } from "./failover-service.js";
+import { clusterTimeline, createServiceArray, GROUP, logLengths, newArrayUuid, prepareServiceNode, targetsOf, waitReadded } from "./failover-service.js";
 import { guideMdadmConf, guideNodeRecordsScript, guideReaddScript, guideSwraidScript, GUIDE_MD, swapToSwraidScript, SWRAID_RESOURCE } from "./failover-bench-guide.js";
 import type { BenchRecord, KillRow, Phase, PhaseData } from "./failover-bench-report.js";
 import type { GuestNode, Lab } from "./lab.js";
@@ -85,20 +85,6 @@ async function failedActions(from: GuestNode, node: string): Promise<string[]> {
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => failedStartNode(l) === node);
-}
-
-/**
- * Lines of the survivor's cluster logs that tell where failover time went (membership, fencing, each
- * start of `group`'s resources), from the given line numbers on: failover-service.ts's clusterTimeline
- * with the group's resource names as a parameter, so lsb:swraid's start shows too.
- */
-async function clusterTimeline(node: GuestNode, from: { pacemaker: number; corosync: number }, group: readonly string[]): Promise<string[]> {
-  const r = await node.sh(
-    `tail -n +${from.corosync + 1} /var/log/corosync/corosync.log 2>/dev/null | grep -E 'Token has not been received|A new membership|Members left|quorum' | sed 's/^/corosync: /'
-tail -n +${from.pacemaker + 1} /var/log/pacemaker/pacemaker.log 2>/dev/null | grep -E "state is now lost|Requesting fencing|Operation '(off|reboot)'.*(OK|targeting)|Result of (start|stop|monitor) operation for (${group.join("|")})|Initiating (start|stop) operation|will be fenced|Peer .* was terminated|(${group.join("|")})_start_0\\[[0-9]+\\] (error )?output" | grep -v 'monitor operation.*: ok' | sed 's/^/pacemaker: /'`,
-    { timeoutMs: 30_000 },
-  );
-  return r.stdout.split("\n").filter(Boolean);
 }
 
 /**

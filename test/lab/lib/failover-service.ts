@@ -198,12 +198,14 @@ export async function waitReadded(lab: Lab, active: GuestNode, members: number, 
 
 /**
  * Lines of the cluster's own logs on `node` that tell where failover time went (corosync membership,
- * fencing, each start/stop and its result), from line `fromLines` of each log on.
+ * fencing, each start/stop of `resources` and its result, and what a failed start printed: pacemaker-execd
+ * logs an agent's stderr as `<rsc>_start_0[pid] error output`), from the given line of each log on.
  */
-export async function clusterTimeline(node: GuestNode, from: { pacemaker: number; corosync: number }): Promise<string[]> {
+export async function clusterTimeline(node: GuestNode, from: { pacemaker: number; corosync: number }, resources: readonly string[] = GROUP): Promise<string[]> {
+  const names = resources.join("|");
   const r = await node.sh(
     `tail -n +${from.corosync + 1} /var/log/corosync/corosync.log 2>/dev/null | grep -E 'Token has not been received|A new membership|Members left|quorum' | sed 's/^/corosync: /'
-tail -n +${from.pacemaker + 1} /var/log/pacemaker/pacemaker.log 2>/dev/null | grep -E "state is now lost|Requesting fencing|Operation '(off|reboot)'.*(OK|targeting)|Result of (start|stop|monitor) operation for (sharedraid|sharedvol|sharednfsd|sharednfs|sharedip|sharednotify)|Initiating (start|stop) operation|will be fenced|Peer .* was terminated" | grep -v 'monitor operation.*: ok' | sed 's/^/pacemaker: /'`,
+tail -n +${from.pacemaker + 1} /var/log/pacemaker/pacemaker.log 2>/dev/null | grep -E "state is now lost|Requesting fencing|Operation '(off|reboot)'.*(OK|targeting)|Result of (start|stop|monitor) operation for (${names})|Initiating (start|stop) operation|will be fenced|Peer .* was terminated|(${names})_start_0\\[[0-9]+\\] (error )?output" | grep -v 'monitor operation.*: ok' | sed 's/^/pacemaker: /'`,
     { timeoutMs: 30_000 },
   );
   return r.stdout.split("\n").filter(Boolean);
