@@ -80,6 +80,8 @@ const WRITES_RESUME_WITHIN_MS = 240_000;
 const READD_WITHIN_MS = 420_000;
 /** Fencing, then the agent's start (and refusal) on one survivor, then on the other. */
 const BOTH_STARTS_FAILED_WITHIN_MS = 720_000;
+/** Pacemaker's stop after each failed start (the agent's stop with nothing to stop took 7.3 s on node2). */
+const STOPS_AFTER_FAILED_STARTS_WITHIN_MS = 180_000;
 const LOG_LINE_WITHIN_MS = 60_000;
 const EVENT_WITHIN_MS = 90_000;
 /** The agent's answers about a returning member (agents/raid/ledger-io.ts). */
@@ -338,7 +340,30 @@ describe.skipIf(!ENABLED || labUnavailable() !== undefined).sequential("no silen
       }
       expect(refused.some((d) => d.decision === "refuse-dirty-degraded"), "journal decision refuse-dirty-degraded").toBe(true);
       expect(refused.filter((d) => d.decision === "refuse-dirty-degraded").every((d) => /dirty/.test(d.reason ?? "") && /degraded=force/.test(d.reason ?? ""))).toBe(true);
-      expect(await svc.groupRunsAnywhere(watch), "nothing of the group runs").toEqual([]);
+      // A refused start leaves sharedraid "FAILED <node>" in crm_mon until Pacemaker has run its stop after
+      // the failed start there (seen in the first R2 run: node2 still FAILED 12 s after its refusal). Wait for
+      // those stops: each agent's stop ends 0 with nothing to stop, and then nothing of the group runs.
+      const stops = await l.waitFor(
+        "Pacemaker's stop after the failed start ended 0 on both survivors",
+        async () => {
+          const ends = await Promise.all(
+            survivors.map(async (n) => ({ node: n.name, end: (await svc.journalSince(n, journalFrom.get(n.name) ?? 0)).find((x) => x.action === "stop" && x.kind === "action-end") })),
+          );
+          return ends.every((e) => e.end !== undefined) ? ends : false;
+        },
+        { timeoutMs: STOPS_AFTER_FAILED_STARTS_WITHIN_MS, intervalMs: 3000 },
+      );
+      say(`R2: stops after the failed starts:\n    ${stops.value.map((e) => `${e.node} stop exit ${e.end?.rc}: ${e.end?.reason ?? ""}`).join("\n    ")}`);
+      for (const e of stops.value) expect(e.end?.rc, `${e.node}'s stop after its failed start`).toBe(0);
+      const running = await l.waitFor("crm_mon shows nothing of the group running", async () => ((await svc.groupRunsAnywhere(watch)).length === 0 ? true : false), { timeoutMs: 60_000, intervalMs: 3000 }).then(
+        () => [] as string[],
+        async () => svc.groupRunsAnywhere(watch),
+      );
+      expect(running, "nothing of the group runs").toEqual([]);
+      for (const n of survivors) {
+        const md = await n.must("grep -E '^md[0-9]+ :' /proc/mdstat || true", { timeoutMs: 20_000 });
+        expect(md.trim(), `no md array on ${n.name} after the refusals`).toBe("");
+      }
 
       // The operator's explicit path: degraded=force, then cleanup so Pacemaker tries again.
       let forced = false;
