@@ -31,7 +31,7 @@ describe("members missing", () => {
   it("the freshest present member recorded the missing one as failed (A., events 26): safe starts degraded with --run", () => {
     const d = decideStart(evidence(RAID1, [member(1, "raid1-member-faulty", "sdc"), absent(2)]), "safe");
     expect(d).toMatchObject({ verdict: "assemble", run: true, force: false, degraded: true, members: [byPath(1)] });
-    expect(d.verdict === "assemble" && d.reason).toMatch(/known to be behind/);
+    expect(d.verdict === "assemble" && d.reason).toMatch(/the missing ones hold no writes these lack/);
   });
 
   it("degraded=refuse never starts degraded, whatever the evidence", () => {
@@ -90,6 +90,8 @@ describe("members missing", () => {
     const d = decideStart(evidence(RAID5, cands), "force");
     expect(d).toMatchObject({ verdict: "assemble", run: true, force: true, degraded: true, members: [byPath(2), byPath(3)] });
     expect(d.verdict === "assemble" && d.warnings.join(" ")).toMatch(/FORCED start of a dirty degraded raid5/);
+    // The decision's own reason (the journal line, pmsappd's event) says it was forced, not only the warning.
+    expect(d.verdict === "assemble" && d.reason).toMatch(/^forced past a dirty degraded raid5 \(degraded=force\): starting degraded without /);
   });
 
   it("RAID5 with only one of three members: not enough for md, refused even under force", () => {

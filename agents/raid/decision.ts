@@ -279,7 +279,9 @@ export function decideStart(evidence: StartEvidence, policy: DegradedPolicy): St
     run: true,
     force: dirtyParity,
     degraded: true,
-    reason: `starting degraded without ${missingText}: ${fresh.length} of ${n} current members (events ${maxEvents})${unproven.length === 0 ? ", and the missing ones are known to be behind" : ""}`,
+    // "Hold no writes these lack": each missing slot is recorded as failed by the freshest member, or the
+    // ledger shows it was in sync with these members (a dead active member is current, not behind).
+    reason: `${dirtyParity ? `forced past a dirty degraded ${first.level} (degraded=force): ` : ""}starting degraded without ${missingText}: ${fresh.length} of ${n} current members (events ${maxEvents})${unproven.length === 0 ? ", and the missing ones hold no writes these lack" : ""}`,
     warnings,
     verdicts,
     ...(override !== undefined && overridden.length > 0 ? { usedOverride: override } : {}),
