@@ -101,4 +101,16 @@ describe("writing the ledger", () => {
     const w = await store(r).write(rec.record);
     expect(!w.ok && w.reason).toMatch(/Could not connect to the CIB/);
   });
+
+  it("a failed update names the record by generation, not by its JSON, so the cause stays readable", async () => {
+    const rec = parseLedgerRecord(readFileSync(fixture("pacemaker-host-2026-11-24", "crm_attribute-query-quiet.txt"), "utf8").trim());
+    if (!rec.ok) throw new Error(rec.error);
+    const r = new FakeRunner().on({ prefix: ["crm_attribute"], takesMs: 60_000, answer: {} });
+    const w = await store(r).write(rec.record);
+    if (w.ok) throw new Error("expected the update to fail");
+    expect(w.reason).toContain(`--update <record gen ${rec.record.gen}, ${rec.record.event}>`);
+    expect(w.reason).toMatch(/killed after \d+ ms \(deadline\)$/);
+    expect(w.reason).not.toContain('"inSync"');
+    expect(w.reason.length).toBeLessThan(200);
+  });
 });

@@ -78,7 +78,10 @@ export class PacemakerLedger implements LedgerStore {
 
   async write(record: LedgerRecord): Promise<WriteResult> {
     const r = await this.runner.run(CRM_ATTRIBUTE, updateArgs(record), { timeoutMs: this.budget(PCMK_CALL_MS) });
-    return succeeded(r) ? { ok: true } : { ok: false, reason: `cannot write the ledger: ${describeResult(r)}` };
+    if (succeeded(r)) return { ok: true };
+    // The record's JSON (several hundred characters) would bury the cause: name it by generation instead.
+    const shown = { ...r, argv: [r.argv[0] ?? CRM_ATTRIBUTE, "--type", "crm_config", "--name", ledgerAttribute(record.uuid), "--update", `<record gen ${record.gen}, ${record.event}>`] };
+    return { ok: false, reason: `cannot write the ledger: ${describeResult(shown)}` };
   }
 }
 
