@@ -49,13 +49,25 @@
  * nothing, so `npm run test:lab` (CI's 90 minutes are full) does not run it. Expected lab time under TCG:
  * about 45-60 min (first group start ~3-5 min, each group start or failover 3-4 min, two node returns).
  *
- * Lab runs: 2026-12-06 19:05-19:17 UTC, set-up and R1 only (`-t "set-up|R1"`, the session's time was short):
- * both passed (707 s): validate-all exit 6 under safe, 0 under force; node3 fenced 13 s after its kill,
- * its member ledgered as dropped at 32.6 s; after the clean stop both survivors' superblocks clean with
- * node3's slot failed (AA.); the group started degraded on node1 without force 132 s after
- * `crm resource start`; node3's member back in sync 109.5 s after node3 returned; 2019 records
- * acknowledged, 0 lost, 0 corrupted. R2 has not run in the lab yet; its bounds are guesses from the other
- * Pacemaker scenarios.
+ * Lab runs (2026-12-06 UTC, `npm run test:lab -- --rollback test/lab/rollback-raid5.lab.test.ts [-t ...]`):
+ *  - 19:05-19:17, `-t "set-up|R1"`: both passed (707 s): validate-all exit 6 under safe, 0 under force;
+ *    node3 fenced 13 s after its kill, its member ledgered as dropped at 32.6 s; after the clean stop both
+ *    survivors' superblocks clean with node3's slot failed (AA.); the group started degraded on node1 without
+ *    force 132 s after `crm resource start`; node3's member back in sync 109.5 s after node3 returned; 2019
+ *    records acknowledged, 0 lost, 0 corrupted.
+ *  - 20:32-20:50, whole file: set-up and R1 passed again (2186 records, 0 lost). R2's first run: node1
+ *    killed with its array active (both survivors' superblocks `active`, AAA), fenced 8.9 s later, the start
+ *    refused on node3 and node2 (`refuse-dirty-degraded`) 43.5 s after the kill; the row then failed on its
+ *    own assertion "nothing of the group runs", taken while crm_mon still showed sharedraid FAILED on node2
+ *    before Pacemaker's stop after the failed start (7.3 s, exit 0). The row now waits for those stops.
+ *  - 20:53-21:10, `-t "set-up|R2"`: both passed (1007 s). node1 killed mid-write (safe_mode_delay 60 s),
+ *    fenced 9.7 s later; refused on both survivors (46 s after the kill), each stop after its failed start
+ *    exit 0, no md array on either; `degraded=force` + cleanup: group on node3 103 s later, journal
+ *    `force-assemble` with mdadm --force, the agent's "FORCED start of a dirty degraded raid5" in node3's
+ *    pacemaker.log, pmsappd's critical agent event; first record acknowledged 158 s after the kill;
+ *    degraded=safe again: the restart passed under safe (`assemble-degraded`, no force); node1 back: its
+ *    member bitmap re-added ("strict prefix", events 5 vs 79), in sync 257 s after its return; 2581 records
+ *    acknowledged, 0 lost, 0 acknowledged damaged, 0 unacknowledged damaged.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import type { LedgerRecord } from "../../agents/ledger/record.js";
