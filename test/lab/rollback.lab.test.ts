@@ -22,7 +22,7 @@
  * between an operator's forced start and a rollback.
  *
  * Runs with `npm run test:lab -- --rollback` (PMSAPP_LAB_ROLLBACK=1), not in CI: about 15 minutes of lab
- * time that CI's 90 minutes (already ~67 min of lab) do not hold. Lab runs: 2026-11-24 22:10-22:22 UTC,
+ * time that CI's 90 minutes (already ~59 min of lab) do not hold. Lab runs: 2026-11-24 22:10-22:22 UTC,
  * set-up and row 5 passed, then node1 was fenced by its own fencer during row 3's clean stop (its logs
  * were lost with it; most likely the cause the failover scenarios found an hour later: nfsd outside the
  * group kept NFSv4 clients' files open, so Filesystem's stop failed; nfsserver and nfsnotify are in the
