@@ -5,6 +5,7 @@
  * Used by the scenarios, the fixture capture and the demo. Every step returns what a test can assert on.
  */
 import type { GuestNode, Lab } from "./lab.js";
+import { bootFinished } from "./reboot.js";
 
 export const MOUNTPOINT = "/srv/pmsapp";
 export const CLIENT_MOUNT = "/mnt/pmsapp";
@@ -31,19 +32,22 @@ export function memberPath(n: number): string {
   return `/dev/disk/by-path/ip-${portal(n)}:3260-iscsi-${targetIqn(n)}-lun-1`;
 }
 
+/** How long exportDisk lets a systemd boot run before it goes on regardless (bootFinished's bound). */
+const BOOT_FINISHED_WITHIN_MS = 155_000;
+
 /**
  * Start tgtd and export /dev/vdb as LUN 1 of target tid 1; returns seconds it took (guest clock).
  * Under systemd the boot is let finish first: Debian's tgt.service (enabled in the image) starts its own
  * tgtd during boot and its ExecStartPost sets tgtd's state offline, then ready. A target made while that
  * tgtd is still initialising fails, and while tgtd is offline it accepts TCP and closes it at once (tgt's
- * accept_connection), so a login then fails as "connection timed out" (one CI run of daemon.lab.test.ts,
- * 2026-12-06). Every step is checked: a failed tgtadm fails the call, naming the step.
+ * accept_connection), so a login then fails as "connection timed out" (the likely cause of one CI run's failure in
+ * daemon.lab.test.ts, 2026-12-06). Every step is checked: a failed tgtadm fails the call, naming the step.
  */
 export async function exportDisk(node: GuestNode): Promise<number> {
   const n = nodeNumber(node);
+  if (node.vm.bootOptions?.init === "systemd") await bootFinished(node, BOOT_FINISHED_WITHIN_MS);
   const out = await node.must(
-    `if [ -d /run/systemd/system ]; then timeout 150 systemctl is-system-running --wait >/dev/null 2>&1 || true; fi
-t0=$(date +%s.%N)
+    `t0=$(date +%s.%N)
 pidof tgtd >/dev/null || { setsid tgtd >/dev/null 2>&1 </dev/null & }
 up=0
 for i in $(seq 150); do tgtadm --lld iscsi --op show --mode sys >/dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
@@ -57,7 +61,7 @@ ready=0
 for i in $(seq 150); do tgtadm --lld iscsi --op show --mode sys 2>/dev/null | grep -q '^ *State: ready' && { ready=1; break; }; sleep 0.1; done
 [ "$ready" = 1 ] || { echo "tgtd's state is not ready after 15 s: $(tgtadm --lld iscsi --op show --mode sys 2>&1 | head -2 | tr '\\n' ' ')" >&2; exit 1; }
 echo "$(date +%s.%N) - $t0" | bc`,
-    { timeoutMs: 200_000 },
+    { timeoutMs: 60_000 },
   );
   return Number(out.trim());
 }
