@@ -80,7 +80,7 @@ export class PacemakerLedger implements LedgerStore {
     const r = await this.runner.run(CRM_ATTRIBUTE, updateArgs(record), { timeoutMs: this.budget(PCMK_CALL_MS) });
     if (succeeded(r)) return { ok: true };
     // The record's JSON (several hundred characters) would bury the cause: name it by generation instead.
-    const shown = { ...r, argv: [r.argv[0] ?? CRM_ATTRIBUTE, "--type", "crm_config", "--name", ledgerAttribute(record.uuid), "--update", `<record gen ${record.gen}, ${record.event}>`] };
+    const shown = { ...r, argv: [...r.argv.slice(0, -1), `<record gen ${record.gen}, ${record.event}>`] };
     return { ok: false, reason: `cannot write the ledger: ${describeResult(shown)}` };
   }
 }
