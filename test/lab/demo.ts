@@ -47,12 +47,11 @@ import {
   mdState,
   mountOnClient,
   prepareInitiator,
-  readdMember,
+  readdUntilInSync,
   serveNfs,
   sessionStates,
   targetIqn,
   verifyChecksums,
-  waitInSync,
   writeChecksummed,
 } from "./lib/storage.js";
 
@@ -310,8 +309,7 @@ async function byHandStory(lab: Lab): Promise<void> {
     const ms = await lab.restart("node2");
     await exportDisk(node2);
     await lab.waitFor("session back", async () => (await sessionStates(activeNode)).get(targetIqn(2)) === "LOGGED_IN", { timeoutMs: 90_000 });
-    await readdMember(activeNode, md, 2);
-    const s = await waitInSync(lab, activeNode, md, 120_000);
+    const s = await readdUntilInSync(lab, activeNode, md, 2, 120_000);
     return { value: undefined, result: `restart ${secs(ms)} s, in sync again ${s.value["mdstat"]?.match(/\[[U_]+\]/)?.[0] ?? ""} (recovery ${secs(s.ms)} s)` };
   });
 }

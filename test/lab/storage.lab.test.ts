@@ -16,7 +16,7 @@ import {
   memberPath,
   mountOnClient,
   prepareInitiator,
-  readdMember,
+  readdUntilInSync,
   serveNfs,
   sessionStates,
   showTargets,
@@ -124,10 +124,11 @@ describe.skipIf(labUnavailable() !== undefined).sequential("RAID1 over iSCSI, NF
       { timeoutMs: SESSION_BACK_WITHIN_MS, intervalMs: 500 },
     );
     timings["export -> session back (iscsid retry)"] = secs(back.ms);
-    const out = await readdMember(node1, md, 2);
-    expect(out).toContain("re-added");
-    const sync = await waitInSync(lab(), node1, md, BITMAP_RECOVERY_WITHIN_MS);
+    // mdadm must say "re-added" (a bitmap re-add, not a full rebuild); a session drop mid-recovery on a
+    // starved CI host gets one more re-add, said in the log and counted in the timings.
+    const sync = await readdUntilInSync(lab(), node1, md, 2, BITMAP_RECOVERY_WITHIN_MS);
     timings["re-add -> in sync (bitmap recovery)"] = secs(sync.ms);
+    if (sync.sessionDrops.length > 0) timings["iSCSI session drops during recovery"] = String(sync.sessionDrops.length);
     expect(sync.value["mdstat"]).toContain("[UU]");
   });
 
