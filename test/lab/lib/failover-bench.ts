@@ -172,6 +172,7 @@ export class FailoverBench {
     const c = await setupCluster(this.lab, this.nodes, { uuid: this.uuid, md: ARRAY, targets: targetsOf(MEMBERS), mountpoint: MOUNTPOINT, preferred: "node1" });
     const started = await this.lab.waitFor("the group started", async () => locateAll(this.node("node1"), GROUP), { timeoutMs: FIRST_START_WITHIN_MS, intervalMs: 2000 });
     this.active = started.value;
+    await this.cleanUpFailedStarts("set-up");
     say(`cluster online ${secs(c.onlineMs)} s, README crm block ${secs(c.configureMs)} s, group started on ${this.active} ${secs(Date.now() - t0 - c.onlineMs - c.configureMs)} s after configuration`);
     const stonith = (await this.node("node1").must("crm_attribute --type crm_config --name stonith-enabled --query --quiet", { timeoutMs: 30_000 })).trim();
     if (stonith !== "true") throw new Error(`stonith-enabled is ${JSON.stringify(stonith)} after the README's crm block: the bench measures fenced failovers only`);
@@ -191,6 +192,32 @@ export class FailoverBench {
 
   fits(step: Step, run = 1): boolean {
     return stepFits(step, Date.now(), this.options.deadlineAt, run);
+  }
+
+  /**
+   * After the group first started (set-up, swap): a start that failed on some node on the way leaves a
+   * fail count of INFINITY there (start-failure-is-fatal), so a later failover to that node cannot happen
+   * at all. The run of 2026-12-07 01:17 showed it: the swap's first lsb:swraid start, on node1, failed
+   * ("mdadm: error opening /dev/md0: No such file or directory", udev had not assembled md0 in the
+   * script's `sleep 1`), the group started on node2, and the kill of node2 then found swraid "cannot run
+   * anywhere". An operator sees that in crm_mon and cleans it up; so does the bench, and the record says
+   * which start failed and what it printed.
+   */
+  async cleanUpFailedStarts(when: string): Promise<void> {
+    const watch = this.node(this.active);
+    for (const n of this.nodes) {
+      const failed = await failedActions(watch, n.name);
+      if (failed.length === 0) continue;
+      const rscs = [...new Set(failed.map((l) => /^\*\s+(\S+?)(?:_start_0)? /.exec(l)?.[1]).filter((r): r is string => r !== undefined))];
+      const output = await n.sh(`grep -a -E '(${rscs.join("|")})_start_0.* output' /var/log/pacemaker/pacemaker.log | tail -n 2`, { timeoutMs: 20_000 });
+      const note = `${when}: start failed on ${n.name} before the group ran on ${this.active}: ${failed.join(" | ")}; its output: ${output.stdout.trim().split("\n").map((l) => l.replace(/^.*?\(log_\w+\)\s*/, "")).join(" | ") || "(none logged)"}; cleaned up (crm resource cleanup ${rscs.join(", ")}) so that a failover can go there`;
+      this.record.notes.push(note);
+      say(note);
+      for (const r of rscs) await watch.must(`crm resource cleanup ${r}`, { timeoutMs: 60_000 });
+      await this.lab.waitFor(`${n.name}'s failed start of ${rscs.join(", ")} cleaned up`, async () => (await failedActions(watch, n.name)).length === 0, { timeoutMs: 60_000, intervalMs: 2000 });
+    }
+    const where = await locateAll(watch, this.group);
+    if (where !== this.active) throw new Error(`${when}: group ${this.group.join(",")} is not on ${this.active} after cleaning up failed starts (${String(where)})`);
   }
 
   /**
@@ -396,6 +423,7 @@ export class FailoverBench {
     await watch.must("crm resource start storage", { timeoutMs: 120_000 });
     const started = await this.lab.waitFor("group storage started with lsb:swraid", async () => locateAll(watch, SWRAID_GROUP), { timeoutMs: FIRST_START_WITHIN_MS, intervalMs: 2000 });
     this.active = started.value;
+    await this.cleanUpFailedStarts("swap");
     const md = await this.node(this.active).must("cat /proc/mdstat", { timeoutMs: 20_000 });
     const state = await mdState(this.node(this.active), GUIDE_MD);
     if (state["degraded"] !== "0") {
