@@ -23,6 +23,8 @@ import {
   targetIqn,
   portal,
   waitInSync,
+  faultyMembers,
+  waitSessionLoggedIn,
 } from "./lib/storage.js";
 
 const FIXTURES_LAB = join(REPO_ROOT, "test", "fixtures", "lab");
@@ -164,7 +166,7 @@ async function main(): Promise<void> {
     await lab.kill("node2");
     const faulty = await lab.waitFor("node2 member faulty", async () => {
       const s = await mdState(node1, md);
-      return Object.entries(s).some(([k, v]) => k.startsWith("dev-") && v.includes("faulty")) && s["degraded"] === "1" ? s : false;
+      return faultyMembers(s).length > 0 && s["degraded"] === "1" ? s : false;
     }, { timeoutMs: 60_000, intervalMs: 250 });
     await node1.must("kill $(cat /run/md-writer.pid); sleep 0.5");
     await capture(lab, "member-faulty", "node2 power-killed during writes: its member is (F) in the array, [2/1] [U_], session to node2 not logged in", [
@@ -180,7 +182,7 @@ async function main(): Promise<void> {
     await lab.restart("node2");
     await installCaptureTool([node2]);
     await exportDisk(node2);
-    await lab.waitFor("session to node2 back", async () => (await sessionStates(node1)).get(targetIqn(2)) === "LOGGED_IN", { timeoutMs: 90_000 });
+    await waitSessionLoggedIn(lab, node1, 2, 90_000);
     await node1.must("echo 1000 > /proc/sys/dev/raid/speed_limit_max");
     await readdMember(node1, md, 2);
     await node1.must("sleep 1");

@@ -25,7 +25,7 @@ import { CONF_FILE, daemonAnswers, daemonConfig, followEvents, medianMax, readFr
 import { say, secs } from "./lib/log.js";
 import { ARTIFACTS_DIR } from "./lib/paths.js";
 import { useLab, labUnavailable } from "./lib/scenario.js";
-import { createArray, exportDisk, login, mdState, memberPath, prepareInitiator, readdMember, readdUntilInSync, sessionStates, targetIqn, waitInSync } from "./lib/storage.js";
+import { createArray, exportDisk, login, mdState, memberPath, prepareInitiator, readdMember, readdUntilInSync, waitInSync, waitSessionLoggedIn } from "./lib/storage.js";
 
 const FAULTY_EVENT_WITHIN_MS = 45_000; // md marks the member faulty ~10 s after the kill (iSCSI timeouts)
 const SESSION_BACK_WITHIN_MS = 60_000;
@@ -150,7 +150,7 @@ describe.skipIf(labUnavailable() !== undefined).sequential("pmsappd + pmsapp CLI
     await exportDisk(lab().node("node3"));
     // The boot copied the staged tree (default pmsappd.conf) over node3's config: write it again.
     await startDaemonLikeSysv(lab().node("node3"), lab().nodes, TOKEN);
-    await lab().waitFor("node1's session to node3 LOGGED_IN again", async () => (await sessionStates(node1)).get(targetIqn(3)) === "LOGGED_IN", { timeoutMs: SESSION_BACK_WITHIN_MS, intervalMs: 1000 });
+    await waitSessionLoggedIn(lab(), node1, 3, SESSION_BACK_WITHIN_MS, 1000);
     await node1.must(`echo ${RECOVERY_SPEED_KB} > /proc/sys/dev/raid/speed_limit_max`);
     const readdAt = Date.now();
     expect(await readdMember(node1, md, 3)).toContain("re-added");

@@ -49,10 +49,10 @@ import {
   prepareInitiator,
   readdUntilInSync,
   serveNfs,
-  sessionStates,
-  targetIqn,
   verifyChecksums,
   writeChecksummed,
+  faultyMembers,
+  waitSessionLoggedIn,
 } from "./lib/storage.js";
 
 interface Row {
@@ -300,7 +300,7 @@ async function byHandStory(lab: Lab): Promise<void> {
     await lab.kill("node2");
     const f = await lab.waitFor("member faulty", async () => {
       const s = await mdState(activeNode, md);
-      return Object.entries(s).some(([k, v]) => k.startsWith("dev-") && v.includes("faulty")) ? s : false;
+      return faultyMembers(s).length > 0 ? s : false;
     }, { timeoutMs: 60_000, intervalMs: 250 });
     const w = await writeChecksummed(client, "demo-degraded.bin", 8);
     return { value: undefined, result: `member faulty after ${secs(f.ms)} s, ${f.value["mdstat"]?.match(/\[[U_]+\]/)?.[0] ?? ""}; client write while degraded ok (${w.seconds.toFixed(1)} s)` };
@@ -308,7 +308,7 @@ async function byHandStory(lab: Lab): Promise<void> {
   await step("node2 returns: export, session back, --re-add, bitmap recovery", async () => {
     const ms = await lab.restart("node2");
     await exportDisk(node2);
-    await lab.waitFor("session back", async () => (await sessionStates(activeNode)).get(targetIqn(2)) === "LOGGED_IN", { timeoutMs: 90_000 });
+    await waitSessionLoggedIn(lab, activeNode, 2, 90_000);
     const s = await readdUntilInSync(lab, activeNode, md, 2, 120_000);
     return { value: undefined, result: `restart ${secs(ms)} s, in sync again ${s.value["mdstat"]?.match(/\[[U_]+\]/)?.[0] ?? ""} (recovery ${secs(s.ms)} s)` };
   });

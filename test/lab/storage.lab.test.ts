@@ -24,6 +24,8 @@ import {
   verifyChecksums,
   waitInSync,
   writeChecksummed,
+  faultyMembers,
+  waitSessionLoggedIn,
 } from "./lib/storage.js";
 
 // Bounds, not exact values: TCG timings vary +-20 % run to run (lab-facts §13).
@@ -100,8 +102,7 @@ describe.skipIf(labUnavailable() !== undefined).sequential("RAID1 over iSCSI, NF
       "node2's member to be marked faulty on node1",
       async () => {
         const s = await mdState(node1, md);
-        const marked = Object.entries(s).some(([k, v]) => k.startsWith("dev-") && v.includes("faulty"));
-        return marked && s["degraded"] === "1" ? s : false;
+        return faultyMembers(s).length > 0 && s["degraded"] === "1" ? s : false;
       },
       { timeoutMs: FAULTY_WITHIN_MS, intervalMs: 250 },
     );
@@ -118,11 +119,7 @@ describe.skipIf(labUnavailable() !== undefined).sequential("RAID1 over iSCSI, NF
     const restartMs = await lab().restart("node2");
     timings["node2 restart to ready"] = secs(restartMs);
     await exportDisk(lab().node("node2"));
-    const back = await lab().waitFor(
-      "node1's session to node2 to be LOGGED_IN again",
-      async () => (await sessionStates(node1)).get(targetIqn(2)) === "LOGGED_IN",
-      { timeoutMs: SESSION_BACK_WITHIN_MS, intervalMs: 500 },
-    );
+    const back = await waitSessionLoggedIn(lab(), node1, 2, SESSION_BACK_WITHIN_MS);
     timings["export -> session back (iscsid retry)"] = secs(back.ms);
     // mdadm must say "re-added" (a bitmap re-add, not a full rebuild); a session drop mid-recovery on a
     // starved CI host gets one more re-add, said in the log and counted in the timings.

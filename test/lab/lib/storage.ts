@@ -204,14 +204,19 @@ export async function readdMember(node: GuestNode, md: string, n: number): Promi
 
 /** Wait until md shows no resync/recovery and no degradation; on timeout, say what md showed last. */
 export async function waitInSync(lab: Lab, node: GuestNode, md: string, timeoutMs: number) {
+  return waitForMd(lab, node, md, `${md} on ${node.name} back in sync`, inSync, timeoutMs);
+}
+
+/** Poll md's sysfs state until `accept` takes it; a timeout says what md showed last. */
+async function waitForMd(lab: Lab, node: GuestNode, md: string, what: string, accept: (s: Record<string, string>) => boolean, timeoutMs: number) {
   let last: Record<string, string> | undefined;
   try {
     return await lab.waitFor(
-      `${md} on ${node.name} back in sync`,
+      what,
       async () => {
         const s = await mdState(node, md);
         last = s;
-        return inSync(s) ? s : false;
+        return accept(s) ? s : false;
       },
       { timeoutMs, intervalMs: 500 },
     );
@@ -220,11 +225,21 @@ export async function waitInSync(lab: Lab, node: GuestNode, md: string, timeoutM
   }
 }
 
+/** Wait until `node`'s iSCSI session to node n's target is LOGGED_IN (again). */
+export async function waitSessionLoggedIn(lab: Lab, node: GuestNode, n: number, timeoutMs: number, intervalMs = 500) {
+  return lab.waitFor(
+    `${node.name}'s session to node${n} to be LOGGED_IN again`,
+    async () => (await sessionStates(node)).get(targetIqn(n)) === "LOGGED_IN",
+    { timeoutMs, intervalMs },
+  );
+}
+
 function inSync(s: Record<string, string>): boolean {
   return s["sync_action"] === "idle" && s["degraded"] === "0";
 }
 
-function faultyMembers(s: Record<string, string>): string[] {
+/** Members (sdX) whose md state says faulty, from an mdState() map. */
+export function faultyMembers(s: Record<string, string>): string[] {
   return Object.entries(s)
     .filter(([k, v]) => k.startsWith("dev-") && v.includes("faulty"))
     .map(([k]) => k.slice("dev-".length));
@@ -268,26 +283,20 @@ export async function readdUntilInSync(
   maxSessionDrops = 1,
 ): Promise<{ value: Record<string, string>; ms: number; sessionDrops: string[] }> {
   const t0 = Date.now();
+  const left = () => Math.max(1_000, timeoutMs - (Date.now() - t0));
   const sessionDrops: string[] = [];
   for (;;) {
     const since = await uptimeS(node);
     const out = await readdMember(node, md, n);
     if (!out.includes("re-added")) throw new Error(`${node.name}: mdadm did not re-add ${memberPath(n)}: ${out.trim()}`);
-    let last: Record<string, string> | undefined;
-    let ended: { value: Record<string, string>; ms: number };
-    try {
-      ended = await lab.waitFor(
-        `${md} on ${node.name} back in sync after re-adding ${memberPath(n)}`,
-        async () => {
-          const s = await mdState(node, md);
-          last = s;
-          return inSync(s) || faultyMembers(s).length > 0 ? s : false;
-        },
-        { timeoutMs: Math.max(1_000, timeoutMs - (Date.now() - t0)), intervalMs: 500 },
-      );
-    } catch (e) {
-      throw new Error(`${(e as Error).message}; md last showed: ${describeMd(last)}`);
-    }
+    const ended = await waitForMd(
+      lab,
+      node,
+      md,
+      `${md} on ${node.name} back in sync after re-adding ${memberPath(n)}`,
+      (s) => inSync(s) || faultyMembers(s).length > 0,
+      left(),
+    );
     if (inSync(ended.value)) return { value: ended.value, ms: Date.now() - t0, sessionDrops };
     const kernel = await kernelLinesSince(node, since);
     const dropped = kernel.filter((l) => /session recovery timed out|detected conn error|ping timeout/.test(l));
@@ -297,10 +306,6 @@ export async function readdUntilInSync(
     }
     sessionDrops.push(dropped.join(" | "));
     say(`${node.name}: iSCSI session to node${n} dropped during the recovery, and md failed the member again; re-adding ${memberPath(n)} once the session is back:\n  ${dropped.join("\n  ")}`);
-    await lab.waitFor(
-      `${node.name}'s session to node${n} to be LOGGED_IN again`,
-      async () => (await sessionStates(node)).get(targetIqn(n)) === "LOGGED_IN",
-      { timeoutMs: Math.max(1_000, timeoutMs - (Date.now() - t0)), intervalMs: 500 },
-    );
+    await waitSessionLoggedIn(lab, node, n, left());
   }
 }
