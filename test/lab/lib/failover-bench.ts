@@ -109,8 +109,13 @@ echo "sessions: $(iscsiadm -m session 2>&1 | tr '\\n' ';')"`,
  * logs), or the older `* sharedraid_start_0 on node2 'error' (1): call=…`.
  */
 export function failedStartNode(line: string): string | undefined {
-  const m = /^\*\s+\S+ start on (\S+) returned /.exec(line.trim()) ?? /^\*\s+\S+_start_0 on (\S+) /.exec(line.trim());
-  return m?.[1];
+  return failedStart(line)?.node;
+}
+
+/** The resource and node of one "Failed Resource Actions" line of crm_mon if it is a failed start (both formats above). */
+export function failedStart(line: string): { rsc: string; node: string } | undefined {
+  const m = /^\*\s+(\S+) start on (\S+) returned /.exec(line.trim()) ?? /^\*\s+(\S+)_start_0 on (\S+) /.exec(line.trim());
+  return m?.[1] === undefined || m[2] === undefined ? undefined : { rsc: m[1], node: m[2] };
 }
 
 /** A pause between two acknowledgements longer than this is an outage (the writer acks every ~0.1 s). */
@@ -208,7 +213,7 @@ export class FailoverBench {
     for (const n of this.nodes) {
       const failed = await failedActions(watch, n.name);
       if (failed.length === 0) continue;
-      const rscs = [...new Set(failed.map((l) => /^\*\s+(\S+?)(?:_start_0)? /.exec(l)?.[1]).filter((r): r is string => r !== undefined))];
+      const rscs = [...new Set(failed.map((l) => failedStart(l)?.rsc).filter((r): r is string => r !== undefined))];
       const output = await n.sh(`grep -a -E '(${rscs.join("|")})_start_0.* output' /var/log/pacemaker/pacemaker.log | tail -n 2`, { timeoutMs: 20_000 });
       const note = `${when}: start failed on ${n.name} before the group ran on ${this.active}: ${failed.join(" | ")}; its output: ${output.stdout.trim().split("\n").map((l) => l.replace(/^.*?\(log_\w+\)\s*/, "")).join(" | ") || "(none logged)"}; cleaned up (crm resource cleanup ${rscs.join(", ")}) so that a failover can go there`;
       this.record.notes.push(note);

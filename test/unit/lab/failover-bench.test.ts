@@ -13,7 +13,7 @@ import { applyAutoassemblyBlock, BLOCK_BEGIN } from "../../../agents/target/mdad
 import { GUIDE_PATH, guideArrayLine, guideMdadmConf, guideNodeRecordsScript, guideReaddScript, guideSwraidScript, swapToSwraidScript } from "../../lab/lib/failover-bench-guide.js";
 import { formatReport, ratio, summarize, type BenchRecord, type KillRow } from "../../lab/lib/failover-bench-report.js";
 import { median } from "../../lab/lib/median.js";
-import { failedStartNode, resumedAckScript, STEP_COST_MS, stepFits, SWRAID_GROUP } from "../../lab/lib/failover-bench.js";
+import { failedStart, failedStartNode, resumedAckScript, STEP_COST_MS, stepFits, SWRAID_GROUP } from "../../lab/lib/failover-bench.js";
 
 const UUID = "0a1b2c3d:4e5f6071:8293a4b5:c6d7e8f9";
 
@@ -130,6 +130,11 @@ describe("crm_mon's failed actions", () => {
   it("a failed start names its node (lines as crm_mon printed them in the lab's collected logs of 2026-11-25)", () => {
     const lines = crmMonFailed.trim().split("\n");
     expect(lines.map(failedStartNode)).toEqual([undefined, "node2", "node3"]);
+  });
+
+  it("a failed start names its resource, which the bench cleans up", () => {
+    const lines = crmMonFailed.trim().split("\n");
+    expect(lines.map((l) => failedStart(l)?.rsc)).toEqual([undefined, "sharedraid", "sharedraid"]);
   });
 });
 
